@@ -1,0 +1,343 @@
+//! The crate's one error type.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use http::StatusCode;
+
+/// Everything that can go wrong while getting or using an Okta credential.
+///
+/// Each variant's documentation says what causes it and what the caller
+/// should do. Instead of matching on messages, ask the error:
+/// [`is_transient`](Error::is_transient), [`status`](Error::status),
+/// [`oauth_error`](Error::oauth_error), [`retry_after`](Error::retry_after).
+///
+/// `Error` is `Clone + Send + Sync` so one failed fetch can be handed to every
+/// caller that was waiting for it. No variant ever holds a token, a client
+/// secret, a private key or a raw response body.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting is missing, malformed or contradictory (a builder, the
+    /// environment, `okta.yaml`, a header value). Fix the configuration:
+    /// retrying will not help.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// The org URL is not an `https://{org}` base URL. Fix the URL.
+    #[error("invalid org url: {0}")]
+    InvalidOrgUrl(OrgUrlProblem),
+
+    /// A private key could not be read or used: wrong format, unsupported
+    /// algorithm or curve, too short, or public where a private key is needed.
+    /// Fix the key material.
+    #[error("invalid key: {0}")]
+    Key(String),
+
+    /// The HTTP exchange did not complete: connection refused, TLS, DNS, a
+    /// broken body. Usually transient; retry with backoff.
+    #[error("http request to okta failed")]
+    Transport(#[source] Arc<reqwest::Error>),
+
+    /// The server did not answer within the configured timeout. Transient.
+    #[error("request to okta timed out")]
+    Timeout,
+
+    /// The server answered with an OAuth 2.0 or Okta error document
+    /// (`invalid_client`, `invalid_scope`, `E0000011`, …). Whether to retry
+    /// depends on the status: see [`Error::is_transient`].
+    #[error(transparent)]
+    OAuth(OAuthError),
+
+    /// The server's answer could not be understood: not JSON, missing
+    /// members, too large, or an error status without an error document.
+    /// Transient only when the status is.
+    #[error("malformed response from okta{}: {reason}", status_suffix(*.status))]
+    MalformedResponse {
+        /// The HTTP status of the response, when there was one.
+        status: Option<StatusCode>,
+        /// What was wrong, in our words (never the body itself).
+        reason: String,
+    },
+
+    /// Okta answered `429 Too Many Requests`. Wait until
+    /// [`Error::retry_after`] (or back off) and retry.
+    #[error("rate limited by okta")]
+    RateLimited {
+        /// When the rate-limit window resets (`X-Rate-Limit-Reset`), if said.
+        reset_at: Option<SystemTime>,
+    },
+
+    /// The DPoP exchange broke its rules: the server asked for a nonce twice,
+    /// sent an unusable nonce, or did not bind a token that had to be bound.
+    /// Not transient: it points at a server or configuration mismatch.
+    #[error("dpop: {0}")]
+    Dpop(String),
+}
+
+fn status_suffix(status: Option<StatusCode>) -> String {
+    status
+        .map(|s| format!(" (http {})", s.as_u16()))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// Whether retrying the same operation later may succeed: connection
+    /// failures, timeouts, `5xx`, `408` and `429`. `invalid_client`,
+    /// `invalid_scope` and other `4xx` answers, configuration and key errors
+    /// are permanent.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport(_) | Error::Timeout | Error::RateLimited { .. } => true,
+            _ => self.status().is_some_and(|s| {
+                s.is_server_error()
+                    || s == StatusCode::REQUEST_TIMEOUT
+                    || s == StatusCode::TOO_MANY_REQUESTS
+            }),
+        }
+    }
+
+    /// The HTTP status of the response behind this error, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::OAuth(e) => Some(e.status()),
+            Error::MalformedResponse { status, .. } => *status,
+            Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+            Error::Transport(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// The OAuth 2.0 / Okta error document the server sent, if any.
+    pub fn oauth_error(&self) -> Option<&OAuthError> {
+        match self {
+            Error::OAuth(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// How long to wait before retrying a rate-limited request, measured on
+    /// this machine's clock; `None` when the server gave no reset time.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited {
+                reset_at: Some(at), ..
+            } => Some(
+                at.duration_since(crate::clock::system_now())
+                    .unwrap_or(Duration::ZERO),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Wraps a reqwest error, telling timeouts apart.
+    pub(crate) fn transport(e: reqwest::Error) -> Self {
+        if e.is_timeout() {
+            Error::Timeout
+        } else {
+            Error::Transport(Arc::new(e.without_url()))
+        }
+    }
+}
+
+/// An error document from Okta: OAuth 2.0 (`error`, `error_description`) or
+/// the management API's (`errorCode`, `errorSummary`, `errorId`).
+///
+/// Only the parsed members are kept, never the raw body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    status: StatusCode,
+    error: String,
+    description: Option<String>,
+    error_code: Option<String>,
+    error_id: Option<String>,
+    hint: Option<&'static str>,
+}
+
+impl OAuthError {
+    /// An error with the given HTTP status and OAuth `error` code.
+    pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
+        Self {
+            status,
+            error: error.into(),
+            description: None,
+            error_code: None,
+            error_id: None,
+            hint: None,
+        }
+    }
+
+    /// Sets the human-readable `error_description` (or Okta's `errorSummary`).
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets Okta's `errorCode` (e.g. `E0000011`).
+    pub fn with_error_code(mut self, code: impl Into<String>) -> Self {
+        self.error_code = Some(code.into());
+        self
+    }
+
+    /// Sets Okta's `errorId`, the id to quote to Okta support.
+    pub fn with_error_id(mut self, id: impl Into<String>) -> Self {
+        self.error_id = Some(id.into());
+        self
+    }
+
+    /// Adds our own advice, shown after the server's words.
+    pub(crate) fn with_hint(mut self, hint: &'static str) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
+    /// The HTTP status of the error response.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The OAuth `error` code (`invalid_client`, `use_dpop_nonce`, …); for a
+    /// management API error document, its `errorCode`.
+    pub fn error(&self) -> &str {
+        &self.error
+    }
+
+    /// The server's `error_description` (or `errorSummary`), if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Okta's `errorCode` (e.g. `E0000011`), if any.
+    pub fn error_code(&self) -> Option<&str> {
+        self.error_code.as_deref()
+    }
+
+    /// Okta's `errorId`, if any: quote it to Okta support.
+    pub fn error_id(&self) -> Option<&str> {
+        self.error_id.as_deref()
+    }
+
+    /// Our advice on what to do about it, if we have any.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "okta answered http {}: {}",
+            self.status.as_u16(),
+            self.error
+        )?;
+        if let Some(d) = &self.description {
+            write!(f, " ({d})")?;
+        }
+        if let Some(id) = &self.error_id {
+            write!(f, " [errorId {id}]")?;
+        }
+        if let Some(h) = self.hint {
+            write!(f, "; {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+/// Why a string is not an acceptable org URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OrgUrlProblem {
+    /// The string is empty.
+    #[error("it is empty")]
+    Empty,
+    /// The string is not a URL.
+    #[error("it is not a url")]
+    Unparseable,
+    /// The scheme is `http` and the host is not loopback.
+    #[error("it must use https (plain http is allowed only for loopback hosts)")]
+    InsecureScheme,
+    /// The scheme is neither `https` nor `http`.
+    #[error("it must use https")]
+    UnsupportedScheme,
+    /// The URL has no host.
+    #[error("it has no host")]
+    MissingHost,
+    /// The URL carries a user name or password.
+    #[error("it must not contain user info")]
+    UserInfo,
+    /// The URL has a path (such as `/oauth2/default`); give the org base URL.
+    #[error("it must not have a path: give the org base url, like https://example.okta.com")]
+    Path,
+    /// The URL has a query string.
+    #[error("it must not have a query")]
+    Query,
+    /// The URL has a fragment.
+    #[error("it must not have a fragment")]
+    Fragment,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+
+    #[test]
+    fn error_is_send_sync_clone() {
+        assert_traits::<Error>();
+        assert_traits::<OAuthError>();
+    }
+
+    #[test]
+    fn transience_is_decided_by_status() {
+        let e = |s: u16| Error::OAuth(OAuthError::new(StatusCode::from_u16(s).unwrap(), "x"));
+        assert!(e(500).is_transient());
+        assert!(e(503).is_transient());
+        assert!(e(408).is_transient());
+        assert!(e(429).is_transient());
+        assert!(!e(400).is_transient());
+        assert!(!e(401).is_transient());
+        assert!(Error::Timeout.is_transient());
+        assert!(!Error::Config("x".into()).is_transient());
+        let malformed = |s| Error::MalformedResponse {
+            status: s,
+            reason: "x".into(),
+        };
+        assert!(malformed(Some(StatusCode::BAD_GATEWAY)).is_transient());
+        assert!(!malformed(Some(StatusCode::OK)).is_transient());
+        assert!(!malformed(None).is_transient());
+    }
+
+    #[test]
+    fn display_speaks_of_its_own_layer() {
+        let e = Error::OAuth(
+            OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client")
+                .with_description("bad assertion")
+                .with_error_id("oaeX"),
+        );
+        assert_eq!(
+            e.to_string(),
+            "okta answered http 401: invalid_client (bad assertion) [errorId oaeX]"
+        );
+        let m = Error::MalformedResponse {
+            status: Some(StatusCode::OK),
+            reason: "not json".into(),
+        };
+        assert_eq!(
+            m.to_string(),
+            "malformed response from okta (http 200): not json"
+        );
+    }
+
+    #[test]
+    fn retry_after_counts_from_now() {
+        let at = crate::clock::system_now() + Duration::from_secs(30);
+        let e = Error::RateLimited { reset_at: Some(at) };
+        let wait = e.retry_after().unwrap();
+        assert!(wait <= Duration::from_secs(30) && wait > Duration::from_secs(25));
+        assert_eq!(Error::RateLimited { reset_at: None }.retry_after(), None);
+    }
+}

@@ -1,0 +1,80 @@
+//! Authenticate Rust programs to the Okta management API.
+//!
+//! Okta offers machines two credentials, and this crate supports both behind
+//! one trait, [`TokenSource`]:
+//!
+//! - **API tokens** ([`ApiTokenSource`]): a long-lived secret made in the
+//!   Admin UI, sent as `Authorization: SSWS {token}`.
+//! - **API service apps** (`ServiceAppSource`): OAuth 2.0 client credentials
+//!   against the org authorization server, the client signing a JWT with its
+//!   private key (`private_key_jwt`); short-lived, scoped access tokens,
+//!   often bound to a key with DPoP (RFC 9449).
+//!
+//! A source yields an [`AccessToken`]; the token knows how to authorize one
+//! HTTP request ([`AccessToken::authorize`]).
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use okta_auth::{ApiTokenSource, OrgUrl, TokenSource};
+//! use http::Method;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let org: OrgUrl = "https://example.okta.com".parse()?;
+//! let source = ApiTokenSource::new(std::env::var("OKTA_CLIENT_TOKEN")?)?;
+//!
+//! let url = org.endpoint("api/v1/users/me");
+//! let token = source.token().await?;
+//! let headers = token.authorize(&Method::GET, &url)?;
+//! let me = reqwest::Client::new().get(url).headers(headers).send().await?;
+//! println!("{}", me.status());
+//! # Ok(()) }
+//! ```
+//!
+//! # Optional features
+//!
+//! - `rustls` *(default)*: reqwest uses rustls for TLS.
+//! - `native-tls`: reqwest uses the platform's TLS library.
+//! - `middleware` *(default)*: `OktaAuth`, a reqwest-middleware middleware.
+//! - `test-util`: `testing::MockOkta`, a fake Okta org on loopback. **For
+//!   tests only.**
+//!
+//! # Security
+//!
+//! - Tokens live in [`secrecy`] types; `Debug` prints `[redacted]`, no type
+//!   holding a secret implements `Display`, and no [`Error`] carries a
+//!   secret or a raw response body.
+//! - `Authorization` and `DPoP` header values are marked sensitive.
+//! - [`OrgUrl`] refuses plain `http` except for loopback hosts, and URLs
+//!   with user info, paths, queries or fragments.
+//! - Tokens only leave through [`AccessToken::authorize`]; check the origin
+//!   before you send them anywhere (the middleware does).
+//!
+//! # Minimum supported Rust version
+//!
+//! Rust 1.88, the floor of our dependencies.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod api_token;
+mod clock;
+mod dpop;
+mod error;
+mod jws;
+mod org;
+mod token;
+
+pub use api_token::ApiTokenSource;
+pub use dpop::DpopKey;
+pub use error::{Error, OAuthError, OrgUrlProblem};
+pub use org::OrgUrl;
+pub use token::{AccessToken, DPOP, TokenSource, TokenType};
+
+/// Re-exported: the `http` crate, whose types appear in this API.
+pub use http;
+/// Re-exported: the `secrecy` crate, whose types hold our secrets.
+pub use secrecy;
+/// Re-exported: the `url` crate, whose types appear in this API.
+pub use url;

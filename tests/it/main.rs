@@ -1,0 +1,5 @@
+//! Integration tests: one binary (it links once), a module per capability,
+//! black-box through the public API.
+
+mod api_token;
+mod org_url;

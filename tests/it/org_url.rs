@@ -1,0 +1,97 @@
+use okta_auth::{Error, OrgUrl, OrgUrlProblem};
+
+#[test]
+fn accepts_and_rejects_a_table_of_inputs() {
+    use OrgUrlProblem::*;
+    // (input, Ok(issuer) or Err(problem))
+    let table: &[(&str, Result<&str, OrgUrlProblem>)] = &[
+        ("https://example.okta.com", Ok("https://example.okta.com")),
+        ("https://example.okta.com/", Ok("https://example.okta.com")),
+        (
+            "  https://example.okta.com/\n",
+            Ok("https://example.okta.com"),
+        ),
+        ("https://EXAMPLE.Okta.COM", Ok("https://example.okta.com")),
+        (
+            "https://example.oktapreview.com:8443",
+            Ok("https://example.oktapreview.com:8443"),
+        ),
+        ("http://localhost:8080", Ok("http://localhost:8080")),
+        ("http://127.0.0.1:3000/", Ok("http://127.0.0.1:3000")),
+        ("http://[::1]:3000", Ok("http://[::1]:3000")),
+        ("http://example.com", Err(InsecureScheme)),
+        ("http://10.0.0.1", Err(InsecureScheme)),
+        ("ftp://example.okta.com", Err(UnsupportedScheme)),
+        ("https://example.okta.com/oauth2/default", Err(Path)),
+        ("https://example.okta.com//", Err(Path)),
+        ("https://example.okta.com?x=1", Err(Query)),
+        ("https://example.okta.com/#frag", Err(Fragment)),
+        ("https://user:pass@example.okta.com", Err(UserInfo)),
+        ("https://user@example.okta.com", Err(UserInfo)),
+        ("", Err(Empty)),
+        ("   ", Err(Empty)),
+        ("example.okta.com", Err(Unparseable)),
+        ("not a url at all", Err(Unparseable)),
+        ("https://", Err(Unparseable)),
+        ("mailto:admin@example.com", Err(MissingHost)),
+    ];
+    for (input, want) in table {
+        match (OrgUrl::parse(input), want) {
+            (Ok(org), Ok(issuer)) => assert_eq!(org.issuer(), *issuer, "{input:?}"),
+            (Err(Error::InvalidOrgUrl(got)), Err(problem)) => {
+                assert_eq!(got, *problem, "{input:?}")
+            }
+            (got, want) => panic!("{input:?}: got {got:?}, want {want:?}"),
+        }
+    }
+}
+
+#[test]
+fn errors_never_echo_the_url() {
+    let err = OrgUrl::parse("https://admin:hunter2secret@example.okta.com").unwrap_err();
+    assert!(!err.to_string().contains("hunter2secret"));
+    assert!(!format!("{err:?}").contains("hunter2secret"));
+}
+
+#[test]
+fn endpoints_never_double_the_slash() {
+    for input in ["https://example.okta.com", "https://example.okta.com/"] {
+        let org = OrgUrl::parse(input).unwrap();
+        assert_eq!(
+            org.token_endpoint().as_str(),
+            "https://example.okta.com/oauth2/v1/token"
+        );
+        assert_eq!(
+            org.custom_token_endpoint("default").unwrap().as_str(),
+            "https://example.okta.com/oauth2/default/v1/token"
+        );
+        assert_eq!(
+            org.endpoint("/api/v1/users").as_str(),
+            "https://example.okta.com/api/v1/users"
+        );
+    }
+}
+
+#[test]
+fn custom_server_ids_are_checked() {
+    let org = OrgUrl::parse("https://example.okta.com").unwrap();
+    for bad in ["", "../v1", "a/b", "aus 1", "aus?x", "aus%2F"] {
+        assert!(
+            matches!(org.custom_token_endpoint(bad), Err(Error::Config(_))),
+            "{bad:?}"
+        );
+    }
+    assert!(org.custom_token_endpoint("aus1a2b3c4D5e6F7g8").is_ok());
+}
+
+#[test]
+fn same_origin_means_scheme_host_and_port() {
+    let org = OrgUrl::parse("https://example.okta.com").unwrap();
+    let yes = |u: &str| org.is_same_origin(&okta_auth::url::Url::parse(u).unwrap());
+    assert!(yes("https://example.okta.com/api/v1/users"));
+    assert!(yes("https://example.okta.com:443/api/v1/users"));
+    assert!(!yes("http://example.okta.com/api/v1/users"));
+    assert!(!yes("https://example.okta.com:8443/api/v1/users"));
+    assert!(!yes("https://evil.example.com/api/v1/users"));
+    assert!(!yes("https://example.okta.com.evil.com/"));
+}
