@@ -78,3 +78,8 @@ pub use http;
 pub use secrecy;
 /// Re-exported: the `url` crate, whose types appear in this API.
 pub use url;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

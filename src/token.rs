@@ -254,8 +254,8 @@ impl fmt::Debug for AccessToken {
 /// Something that yields Okta access tokens.
 ///
 /// Implemented by [`ApiTokenSource`](crate::ApiTokenSource),
-/// [`ServiceAppSource`](crate::ServiceAppSource) and the caching decorator
-/// [`CachingTokenSource`](crate::CachingTokenSource); object safe, so
+/// `ServiceAppSource` and the caching decorator
+/// `CachingTokenSource`; object safe, so
 /// `Arc<dyn TokenSource>` works everywhere a source is taken.
 #[async_trait]
 pub trait TokenSource: Send + Sync {

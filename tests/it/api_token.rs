@@ -79,15 +79,16 @@ async fn no_secret_in_debug_or_errors() {
     assert!(!err.to_string().contains(SECRET));
 }
 
+async fn type_of(source: impl TokenSource) -> TokenType {
+    source.token().await.unwrap().token_type()
+}
+
 #[tokio::test]
-async fn works_as_a_trait_object() {
-    let source: std::sync::Arc<dyn TokenSource> =
-        std::sync::Arc::new(ApiTokenSource::new(SECRET).unwrap());
-    let boxed: Box<dyn TokenSource> = Box::new(ApiTokenSource::new(SECRET).unwrap());
-    assert_eq!(source.token().await.unwrap().token_type(), TokenType::Ssws);
-    assert_eq!(boxed.token().await.unwrap().token_type(), TokenType::Ssws);
-    assert_eq!(
-        (&*boxed).token().await.unwrap().token_type(),
-        TokenType::Ssws
-    );
+async fn works_through_arc_box_and_references() {
+    let concrete = ApiTokenSource::new(SECRET).unwrap();
+    let arc: std::sync::Arc<dyn TokenSource> = std::sync::Arc::new(concrete.clone());
+    let boxed: Box<dyn TokenSource> = Box::new(concrete.clone());
+    assert_eq!(type_of(&concrete).await, TokenType::Ssws);
+    assert_eq!(type_of(arc).await, TokenType::Ssws);
+    assert_eq!(type_of(boxed).await, TokenType::Ssws);
 }
