@@ -92,8 +92,7 @@ impl DpopKey {
                 y,
             }),
         };
-        let thumbprint = jwk
-            .thumbprint(ThumbprintHash::SHA256)
+        let thumbprint = jwk_thumbprint(&jwk)
             .unwrap_or_else(|_| unreachable!("an EC P-256 jwk always has a thumbprint"));
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some("dpop+jwt".into());
@@ -186,6 +185,13 @@ impl DpopKey {
         nonces.insert(origin_key(url), nonce.to_owned());
         Ok(())
     }
+}
+
+/// The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: what a
+/// DPoP-bound token's `cnf.jkt` holds.
+pub fn jwk_thumbprint(jwk: &Jwk) -> Result<String, Error> {
+    jwk.thumbprint(ThumbprintHash::SHA256)
+        .map_err(|_| Error::Key("cannot compute the thumbprint of this jwk".into()))
 }
 
 /// The key of the nonce memory: the URL's ASCII origin.

@@ -67,13 +67,15 @@ mod org;
 mod token;
 
 pub use api_token::ApiTokenSource;
-pub use dpop::DpopKey;
+pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
 pub use org::OrgUrl;
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;
+/// Re-exported: the `jsonwebtoken` crate, whose JWK type appears in this API.
+pub use jsonwebtoken;
 /// Re-exported: the `secrecy` crate, whose types hold our secrets.
 pub use secrecy;
 /// Re-exported: the `url` crate, whose types appear in this API.

@@ -2,4 +2,5 @@
 //! black-box through the public API.
 
 mod api_token;
+mod dpop;
 mod org_url;
