@@ -29,7 +29,12 @@ fn proof(c: &mut Criterion) {
         })
     });
     group.bench_function("dpop_key_proof", |b| {
-        b.iter(|| black_box(key.proof(&Method::GET, black_box(&url), None, Some(token)).unwrap()))
+        b.iter(|| {
+            black_box(
+                key.proof(&Method::GET, black_box(&url), None, Some(token))
+                    .unwrap(),
+            )
+        })
     });
     group.finish();
 }
