@@ -59,16 +59,22 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api_token;
+mod challenge;
 mod clock;
 mod dpop;
 mod error;
 mod jws;
+#[cfg(feature = "middleware")]
+mod middleware;
 mod org;
 mod token;
 
 pub use api_token::ApiTokenSource;
+pub use challenge::{AuthChallenge, Challenge, DPOP_NONCE, MAX_WWW_AUTHENTICATE_LEN};
 pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
+#[cfg(feature = "middleware")]
+pub use middleware::{OktaAuth, OktaRateLimit, RateLimit};
 pub use org::OrgUrl;
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 
