@@ -27,10 +27,10 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 /// method and URL. Every other request passes untouched, and so does a
 /// request that already carries `Authorization`.
 ///
-/// - **`401`**: the token is reported with
-///   [`TokenSource::invalidate`], a new one is fetched and the request is
-///   retried once, if its body can be cloned (not a stream); otherwise, or if
-///   the retry is refused too, the `401` is returned as the response.
+/// - **`401`**: the token is reported with [`TokenSource::invalidate`]
+///   (after every `401`), a new one is fetched and the request is retried
+///   once, if its body can be cloned (not a stream); otherwise, or if the
+///   retry is refused too, the `401` is returned as the response.
 /// - **DPoP nonce**: a `401` with `WWW-Authenticate: DPoP
 ///   error="use_dpop_nonce"` and a `DPoP-Nonce` is retried once with the
 ///   nonce in a new proof; the nonce is remembered on the token's
@@ -176,25 +176,37 @@ impl OktaAuth {
                 }
             }
 
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED {
+                let retry = match AuthChallenge::from_response(status, resp.headers()) {
+                    // The token is fine; the proof needs the nonce, which
+                    // is remembered above.
+                    Some(AuthChallenge::UseDpopNonce { .. }) if token.dpop_key().is_some() => {
+                        again = Some(token);
+                        true
+                    }
+                    // A nonce was asked for but none usable was given: a
+                    // retry could not do better.
+                    Some(AuthChallenge::Rejected(Error::Dpop(_))) => false,
+                    _ => {
+                        self.source.invalidate(&token);
+                        true
+                    }
+                };
+                match spare {
+                    Some(spare) if retry && !auth_retried => {
+                        tracing::debug!("okta refused the request (401); retrying once");
+                        auth_retried = true;
+                        req = spare;
+                        continue;
+                    }
+                    _ => return Ok(resp),
+                }
+            }
             let Some(spare) = spare else {
                 return Ok(resp);
             };
-            let status = resp.status();
-            if status == StatusCode::UNAUTHORIZED && !auth_retried {
-                auth_retried = true;
-                match AuthChallenge::from_response(status, resp.headers()) {
-                    Some(AuthChallenge::UseDpopNonce { .. }) if token.dpop_key().is_some() => {
-                        tracing::debug!("okta asked for a dpop nonce; retrying once with it");
-                        again = Some(token);
-                    }
-                    Some(AuthChallenge::Rejected(Error::Dpop(_))) => return Ok(resp),
-                    _ => {
-                        tracing::debug!("okta refused the token; retrying once with a new one");
-                        self.source.invalidate(&token);
-                    }
-                }
-                req = spare;
-            } else if status.is_redirection() && redirects < Self::MAX_REDIRECTS {
+            if status.is_redirection() && redirects < Self::MAX_REDIRECTS {
                 let Some(follow) = redirect_request(spare, &resp) else {
                     return Ok(resp);
                 };

@@ -290,7 +290,10 @@ mod tests {
         assert_eq!(limiter().wait(&h), Duration::from_secs(1), "reset passed");
         let h = headers(&[("date", date), ("x-rate-limit-reset", "1893459999")]);
         assert_eq!(limiter().wait(&h), OktaRateLimit::DEFAULT_MAX_WAIT);
-        let h = headers(&[("date", date), ("x-rate-limit-reset", "18446744073709551615")]);
+        let h = headers(&[
+            ("date", date),
+            ("x-rate-limit-reset", "18446744073709551615"),
+        ]);
         assert_eq!(limiter().wait(&h), OktaRateLimit::DEFAULT_MAX_WAIT);
     }
 

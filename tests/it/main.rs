@@ -2,5 +2,8 @@
 //! black-box through the public API.
 
 mod api_token;
+mod challenge;
 mod dpop;
+#[cfg(feature = "middleware")]
+mod middleware;
 mod org_url;
