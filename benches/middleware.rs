@@ -1,1 +1,71 @@
-fn main() {}
+//! A request through `OktaAuth` (a pre-fetched Bearer token, as a warm
+//! cache serves it) beside the same reqwest-middleware client without it,
+//! against one loopback wiremock server, in one group. The ratio is the
+//! middleware's overhead on a real (if short) round trip.
+
+use std::hint::black_box;
+
+use async_trait::async_trait;
+use criterion::{Criterion, criterion_group, criterion_main};
+use okta_auth::{AccessToken, Error, OktaAuth, OrgUrl, TokenSource, TokenType};
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Always the same token, no I/O: what a warm cache hands out.
+struct Prefetched(AccessToken);
+
+#[async_trait]
+impl TokenSource for Prefetched {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        Ok(self.0.clone())
+    }
+}
+
+fn requests(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(async {
+        let server = MockServer::builder()
+            .disable_request_recording()
+            .start()
+            .await;
+        Mock::given(path("/api/v1/users"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+            .mount(&server)
+            .await;
+        server
+    });
+    let org: OrgUrl = server.uri().parse().unwrap();
+    let url = org.endpoint("api/v1/users");
+    let token = AccessToken::new(TokenType::Bearer, "eyJraWQiOiJiZW5jaCJ9.payload.sig").unwrap();
+    let auth = OktaAuth::new(org.clone(), Prefetched(token));
+
+    let http = reqwest::Client::builder()
+        .redirect(auth.redirect_policy())
+        .build()
+        .unwrap();
+    let bare: ClientWithMiddleware = ClientBuilder::new(http.clone()).build();
+    let with_auth: ClientWithMiddleware = ClientBuilder::new(http).with(auth).build();
+
+    let mut group = c.benchmark_group("middleware_request");
+    group.bench_function("reqwest_middleware_bare", |b| {
+        b.to_async(&rt).iter(|| async {
+            let r = bare.get(url.clone()).send().await.unwrap();
+            black_box(r.bytes().await.unwrap())
+        })
+    });
+    group.bench_function("okta_auth_bearer", |b| {
+        b.to_async(&rt).iter(|| async {
+            let r = with_auth.get(url.clone()).send().await.unwrap();
+            black_box(r.bytes().await.unwrap())
+        })
+    });
+    group.finish();
+    drop(server);
+}
+
+criterion_group!(benches, requests);
+criterion_main!(benches);
