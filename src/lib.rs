@@ -11,7 +11,8 @@
 //!   often bound to a key with DPoP (RFC 9449).
 //!
 //! A source yields an [`AccessToken`]; the token knows how to authorize one
-//! HTTP request ([`AccessToken::authorize`]).
+//! HTTP request ([`AccessToken::authorize`]). When Okta refuses one,
+//! [`AuthChallenge`] reads its `WWW-Authenticate` answer.
 //!
 //! # Quick start
 //!
@@ -35,7 +36,10 @@
 //!
 //! - `rustls` *(default)*: reqwest uses rustls for TLS.
 //! - `native-tls`: reqwest uses the platform's TLS library.
-//! - `middleware` *(default)*: `OktaAuth`, a reqwest-middleware middleware.
+//! - `middleware` *(default)*: `OktaAuth` (tokens on requests to the org,
+//!   `401` and DPoP-nonce retries, no credential to another origin) and
+//!   `OktaRateLimit` (waits out Okta's `429`s), reqwest-middleware
+//!   middleware.
 //! - `test-util`: `testing::MockOkta`, a fake Okta org on loopback. **For
 //!   tests only.**
 //!
