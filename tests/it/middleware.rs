@@ -622,6 +622,64 @@ async fn an_unusable_nonce_is_not_retried() {
     assert!(source.invalidated().is_empty());
 }
 
+#[tokio::test]
+async fn a_nonce_on_any_org_response_is_used_in_the_next_proof() {
+    let s = servers().await;
+    Mock::given(path("/api/v1/users"))
+        .respond_with(ResponseTemplate::new(200).insert_header("dpop-nonce", "fresh-nonce"))
+        .expect(2)
+        .mount(&s.org)
+        .await;
+    let key = DpopKey::generate();
+    let source = Tokens::new(vec![AccessToken::dpop("dpop-secret", key.clone()).unwrap()]);
+    let c = client(OktaAuth::new(s.org_url.clone(), source), None);
+    let url = format!("{}/api/v1/users", s.org.uri());
+    c.get(&url).send().await.unwrap();
+    c.get(&url).send().await.unwrap();
+    let org = received(&s.org).await;
+    let second = verify_proof(
+        header_of(&org[1], "dpop").unwrap(),
+        "GET",
+        &url,
+        "dpop-secret",
+        &key,
+    );
+    assert_eq!(second["nonce"], "fresh-nonce");
+}
+
+#[tokio::test]
+async fn a_hostile_www_authenticate_is_retried_once_and_reported_typed() {
+    let s = servers().await;
+    let huge = format!(
+        r#"DPoP error="use_dpop_nonce", error_description="{}""#,
+        "a".repeat(64 * 1024)
+    );
+    Mock::given(path("/api/v1/users"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("www-authenticate", huge.as_str())
+                .insert_header("dpop-nonce", "n"),
+        )
+        .expect(2)
+        .mount(&s.org)
+        .await;
+    let source = Tokens::new(vec![
+        AccessToken::dpop("dpop-secret", DpopKey::generate()).unwrap(),
+    ]);
+    let c = client(OktaAuth::new(s.org_url.clone(), source), None);
+    let r = c
+        .get(format!("{}/api/v1/users", s.org.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = AuthChallenge::from_response(r.status(), r.headers()).unwrap();
+    assert!(matches!(
+        challenge.error(),
+        Some(Error::MalformedResponse { status: Some(s), .. }) if *s == 401
+    ));
+}
+
 // ------------------------------------------------------------------ errors
 
 #[tokio::test]
