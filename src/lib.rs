@@ -86,6 +86,11 @@ pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 pub use http;
 /// Re-exported: the `jsonwebtoken` crate, whose JWK type appears in this API.
 pub use jsonwebtoken;
+/// Re-exported: the `reqwest-middleware` crate (and through it `reqwest`),
+/// whose `Middleware` trait [`OktaAuth`] and [`OktaRateLimit`] implement.
+#[cfg(feature = "middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+pub use reqwest_middleware;
 /// Re-exported: the `secrecy` crate, whose types hold our secrets.
 pub use secrecy;
 /// Re-exported: the `url` crate, whose types appear in this API.
