@@ -63,15 +63,21 @@ mod clock;
 mod dpop;
 mod error;
 mod jws;
+mod key;
 mod org;
+mod service_app;
 mod token;
 
 pub use api_token::ApiTokenSource;
 pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
+pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};
 pub use org::OrgUrl;
+// service_app TODO
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 
+/// Re-exported: the JWS algorithms a [`SigningKey`] can sign with.
+pub use jsonwebtoken::Algorithm;
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;
 /// Re-exported: the `jsonwebtoken` crate, whose JWK type appears in this API.
