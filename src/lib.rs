@@ -73,15 +73,18 @@ pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
 pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};
 pub use org::OrgUrl;
-// service_app TODO
+pub use service_app::{
+    DEFAULT_ASSERTION_LIFETIME, DEFAULT_TIMEOUT, DpopMode, MAX_ASSERTION_LIFETIME,
+    ServiceAppSource, ServiceAppSourceBuilder,
+};
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 
-/// Re-exported: the JWS algorithms a [`SigningKey`] can sign with.
-pub use jsonwebtoken::Algorithm;
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;
 /// Re-exported: the `jsonwebtoken` crate, whose JWK type appears in this API.
 pub use jsonwebtoken;
+/// Re-exported: the JWS algorithms a [`SigningKey`] can sign with.
+pub use jsonwebtoken::Algorithm;
 /// Re-exported: the `secrecy` crate, whose types hold our secrets.
 pub use secrecy;
 /// Re-exported: the `url` crate, whose types appear in this API.

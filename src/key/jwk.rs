@@ -49,7 +49,7 @@ impl Drop for PrivateJwk {
 #[serde(untagged)]
 enum JwkOrSet {
     Set { keys: Vec<PrivateJwk> },
-    One(PrivateJwk),
+    One(Box<PrivateJwk>),
 }
 
 pub(super) struct Parsed {
@@ -63,7 +63,7 @@ pub(super) fn parse(json: &str) -> Result<Parsed, Error> {
     let parsed: JwkOrSet =
         serde_json::from_str(json).map_err(|_| key_error("malformed jwk: not a json object"))?;
     let mut jwk = match parsed {
-        JwkOrSet::One(jwk) => jwk,
+        JwkOrSet::One(jwk) => *jwk,
         JwkOrSet::Set { mut keys } if keys.len() == 1 => keys.pop().unwrap_or_default(),
         JwkOrSet::Set { .. } => {
             return Err(key_error("a jwk set must hold exactly one key"));

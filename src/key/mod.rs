@@ -86,10 +86,9 @@ impl Material {
 
     fn supports(&self, alg: Algorithm) -> bool {
         match self {
-            Material::Rsa(_) => matches!(
-                alg,
-                Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512
-            ),
+            Material::Rsa(_) => {
+                matches!(alg, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512)
+            }
             Material::P256(_) => alg == Algorithm::ES256,
             Material::P384(_) => alg == Algorithm::ES384,
         }

@@ -64,7 +64,9 @@ pub(super) fn parse(text: &str) -> Result<Material, Error> {
 }
 
 fn encrypted() -> Error {
-    key_error("encrypted private keys are not supported: decrypt it first (openssl pkey -in key.pem -out plain.pem)")
+    key_error(
+        "encrypted private keys are not supported: decrypt it first (openssl pkey -in key.pem -out plain.pem)",
+    )
 }
 
 /// The label of the first PEM boundary, e.g. `PRIVATE KEY`.
