@@ -107,15 +107,15 @@ struct AssertionClaims<'a> {
 }
 
 impl SigningKey {
-    /// Reads a private key from PEM or JWK text, whichever `text` is (a JWK
-    /// starts with `{`).
+    /// Reads a private key from PEM or JWK text, whichever `text` is (JSON
+    /// starts with `{` or `[`).
     ///
     /// Fails with [`Error::Key`] on anything else: a public key, an
     /// encrypted key, an RSA key under [`MIN_RSA_BITS`] bits, an EC key on a
     /// curve other than P-256 or P-384, a JWK without its private members,
     /// or text that is not a key. The error never quotes the input.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        if text.trim_start().starts_with('{') {
+        if text.trim_start().starts_with(['{', '[']) {
             Self::from_jwk(text)
         } else {
             Self::from_pem(text)

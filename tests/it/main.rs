@@ -4,3 +4,5 @@
 mod api_token;
 mod dpop;
 mod org_url;
+mod service_app;
+mod signing_key;
