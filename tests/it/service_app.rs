@@ -317,7 +317,8 @@ async fn oauth_error_answers_are_typed_and_keep_their_fields() {
 #[tokio::test]
 async fn faults_are_typed_errors_and_never_echo_the_body() {
     let huge = "x".repeat(100 * 1024);
-    let cases: Vec<(&str, ResponseTemplate, fn(&Error) -> bool, bool)> = vec![
+    type Case = (&'static str, ResponseTemplate, fn(&Error) -> bool, bool);
+    let cases: Vec<Case> = vec![
         (
             "500 with okta document",
             ResponseTemplate::new(500).set_body_json(json!({
