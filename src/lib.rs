@@ -5,7 +5,7 @@
 //!
 //! - **API tokens** ([`ApiTokenSource`]): a long-lived secret made in the
 //!   Admin UI, sent as `Authorization: SSWS {token}`.
-//! - **API service apps** (`ServiceAppSource`): OAuth 2.0 client credentials
+//! - **API service apps** ([`ServiceAppSource`]): OAuth 2.0 client credentials
 //!   against the org authorization server, the client signing a JWT with its
 //!   private key (`private_key_jwt`); short-lived, scoped access tokens,
 //!   often bound to a key with DPoP (RFC 9449).
