@@ -74,7 +74,7 @@ pub use error::{Error, OAuthError, OrgUrlProblem};
 pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};
 pub use org::OrgUrl;
 pub use service_app::{
-    DEFAULT_ASSERTION_LIFETIME, DEFAULT_TIMEOUT, DpopMode, MAX_ASSERTION_LIFETIME,
+    DEFAULT_ASSERTION_LIFETIME, DEFAULT_TOKEN_REQUEST_TIMEOUT, DpopMode, MAX_ASSERTION_LIFETIME,
     ServiceAppSource, ServiceAppSourceBuilder,
 };
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};

@@ -336,3 +336,40 @@ impl fmt::Debug for SigningKey {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    #[test]
+    fn every_kind_of_key_material_zeroizes_on_drop() {
+        zeroized_on_drop::<rsa::PrivateKey>();
+        zeroized_on_drop::<p256::ecdsa::SigningKey>();
+        zeroized_on_drop::<p384::ecdsa::SigningKey>();
+    }
+
+    #[test]
+    fn signing_key_is_send_sync_clone() {
+        fn traits<T: Send + Sync + Clone + 'static>() {}
+        traits::<SigningKey>();
+    }
+
+    #[test]
+    fn header_carries_alg_and_kid() {
+        let key = SigningKey::generate_p256().with_kid("k-1");
+        let header: serde_json::Value = serde_json::from_slice(
+            &base64::Engine::decode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                &key.encoded_header,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            header,
+            serde_json::json!({"typ": "JWT", "alg": "ES256", "kid": "k-1"})
+        );
+    }
+}

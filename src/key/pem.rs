@@ -105,3 +105,22 @@ fn pkcs8(text: &str) -> Result<Material, Error> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_is_read_from_the_first_boundary() {
+        assert_eq!(
+            label("-----BEGIN PRIVATE KEY-----\nAA\n"),
+            Some("PRIVATE KEY")
+        );
+        assert_eq!(
+            label("junk -----BEGIN EC PRIVATE KEY-----"),
+            Some("EC PRIVATE KEY")
+        );
+        assert_eq!(label("-----BEGIN "), None);
+        assert_eq!(label("no pem"), None);
+    }
+}

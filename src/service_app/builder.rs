@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::{
-    ClientAuth, Config, DEFAULT_ASSERTION_LIFETIME, DEFAULT_TIMEOUT, DpopMode,
+    ClientAuth, Config, DEFAULT_ASSERTION_LIFETIME, DEFAULT_TOKEN_REQUEST_TIMEOUT, DpopMode,
     MAX_ASSERTION_LIFETIME, ServiceAppSource,
 };
 use crate::dpop::DpopKey;
@@ -51,7 +51,7 @@ impl ServiceAppSourceBuilder {
             token_endpoint: None,
             http_client: None,
             assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: DEFAULT_TOKEN_REQUEST_TIMEOUT,
             dpop: DpopMode::default(),
             dpop_key: None,
         }
@@ -115,7 +115,7 @@ impl ServiceAppSourceBuilder {
     /// request carries a credential and must not follow redirects, and only
     /// the client decides that. The [`timeout`](Self::timeout) still applies
     /// per request. Defaults to a client that follows no redirects, with
-    /// the default [`timeout`](Self::timeout) (see [`DEFAULT_TIMEOUT`]).
+    /// the default [`timeout`](Self::timeout) (see [`DEFAULT_TOKEN_REQUEST_TIMEOUT`]).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -131,7 +131,7 @@ impl ServiceAppSourceBuilder {
     }
 
     /// The timeout of each token request, from sending to the end of the
-    /// body. Defaults to [`DEFAULT_TIMEOUT`].
+    /// body. Defaults to [`DEFAULT_TOKEN_REQUEST_TIMEOUT`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

@@ -31,7 +31,7 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(5 * 60);
 pub const MAX_ASSERTION_LIFETIME: Duration = Duration::from_secs(55 * 60);
 
 /// The default timeout of one token request: 30 seconds.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The `DPoP-Nonce` response header.
 const DPOP_NONCE: &str = "dpop-nonce";
@@ -69,6 +69,10 @@ pub enum DpopMode {
 /// the first DPoP nonce handshake) with a freshly minted client assertion;
 /// wrap the source in a cache to reuse tokens until they expire. Cloning is
 /// cheap and clones share the DPoP key.
+///
+/// Errors keep the server's `error`, `error_description`, status, and Okta's
+/// `errorCode`/`errorId`, never the body; answers over 64 KiB are refused,
+/// redirects are not followed, and `429` is [`Error::RateLimited`].
 ///
 /// ```no_run
 /// use okta_auth::{OrgUrl, ServiceAppSource, SigningKey, TokenSource};
@@ -212,6 +216,7 @@ impl ServiceAppSource {
                 )
             })?;
             key.remember_nonce(&c.endpoint, nonce)?;
+            tracing::debug!(endpoint = %c.endpoint, "token endpoint asked for a dpop nonce");
             return Ok(Attempt::NeedsNonce);
         }
         Err(Error::OAuth(self.hint(oauth)))
@@ -271,9 +276,10 @@ impl ServiceAppSource {
         };
         // Counted from when the request was sent: the server's clock started
         // no earlier.
-        Ok(token
-            .with_expires_at(sent_at + Duration::from_secs(expires_in))
-            .with_scopes(scopes))
+        let expires_at = sent_at
+            .checked_add(Duration::from_secs(expires_in))
+            .ok_or_else(|| malformed("expires_in is out of range"))?;
+        Ok(token.with_expires_at(expires_at).with_scopes(scopes))
     }
 }
 

@@ -366,6 +366,18 @@ async fn faults_are_typed_errors_and_never_echo_the_body() {
             false,
         ),
         (
+            "200 absurd expires_in",
+            ResponseTemplate::new(200).set_body_json(json!({"token_type": "Bearer", "expires_in": u64::MAX, "access_token": ACCESS_TOKEN})),
+            |e| matches!(e, Error::MalformedResponse { reason, .. } if reason.contains("expires_in")),
+            false,
+        ),
+        (
+            "200 negative expires_in",
+            ResponseTemplate::new(200).set_body_json(json!({"token_type": "Bearer", "expires_in": -1, "access_token": ACCESS_TOKEN})),
+            |e| matches!(e, Error::MalformedResponse { .. }),
+            false,
+        ),
+        (
             "200 unknown token_type",
             ResponseTemplate::new(200).set_body_json(json!({"token_type": "mac", "expires_in": 1, "access_token": ACCESS_TOKEN})),
             |e| matches!(e, Error::MalformedResponse { .. }),
