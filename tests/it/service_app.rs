@@ -840,3 +840,23 @@ fn build_refuses_bad_settings() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_transient_transport_error() {
+    // A port nobody listens on (wiremock pools its servers, so a dropped
+    // MockServer still answers).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let org: OrgUrl = format!("http://127.0.0.1:{port}").parse().unwrap();
+    let source = ServiceAppSource::builder(org, CLIENT_ID)
+        .private_key(rsa_key())
+        .scopes(["okta.users.read"])
+        .build()
+        .unwrap();
+    let err = source.token().await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.is_transient());
+}

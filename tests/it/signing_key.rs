@@ -194,6 +194,24 @@ fn literal_backslash_n_pem_is_accepted() {
 }
 
 #[test]
+fn crlf_and_surrounding_whitespace_are_accepted() {
+    for name in [
+        "rsa2048-pkcs8.pem",
+        "ec-p256-sec1.pem",
+        "ec-p256-private.jwk.json",
+    ] {
+        let direct = SigningKey::parse(&fixture(name)).unwrap();
+        for variant in [
+            fixture(name).replace('\n', "\r\n"),
+            format!("\n  {}  \n\n", fixture(name)),
+        ] {
+            let key = SigningKey::parse(&variant).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(key.thumbprint(), direct.thumbprint(), "{name}");
+        }
+    }
+}
+
+#[test]
 fn public_jwk_has_public_members_only_and_verifies() {
     for (name, key, alg, _) in six_key_forms() {
         let key = key.with_kid("k1");
