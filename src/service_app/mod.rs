@@ -77,10 +77,10 @@ pub enum DpopMode {
 /// ```no_run
 /// use okta_auth::{OrgUrl, ServiceAppSource, SigningKey, TokenSource};
 ///
-/// # async fn run() -> Result<(), okta_auth::Error> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let org: OrgUrl = "https://example.okta.com".parse()?;
-/// let key = SigningKey::parse(&std::env::var("OKTA_CLIENT_PRIVATEKEY").unwrap_or_default())?
-///     .with_kid("my-key-id");
+/// // PEM or JWK text, as the Okta Admin UI gives it.
+/// let key = SigningKey::parse(&std::env::var("OKTA_CLIENT_PRIVATEKEY")?)?.with_kid("my-key-id");
 /// let source = ServiceAppSource::builder(org, "0oa1b2c3d4")
 ///     .private_key(key)
 ///     .scopes(["okta.users.read", "okta.groups.read"])
@@ -206,7 +206,8 @@ impl ServiceAppSource {
         let Error::OAuth(oauth) = error else {
             return Err(error);
         };
-        if status == StatusCode::BAD_REQUEST && oauth.error() == "use_dpop_nonce" {
+        // RFC 9449 says 400; any 4xx with this code means the same.
+        if status.is_client_error() && oauth.error() == "use_dpop_nonce" {
             let Some(key) = &c.dpop_key else {
                 return Err(Error::OAuth(oauth.with_hint(DPOP_REQUIRED_HINT)));
             };
