@@ -1,0 +1,410 @@
+//! `POST /oauth2/v1/token` and `/oauth2/{id}/v1/token`: the client
+//! credentials grant, as Okta answers it.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::Method;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use serde_json::json;
+use wiremock::{Request, Respond, ResponseTemplate};
+
+use super::assertion::{self, BAD_CLIENT};
+use super::jwt;
+use super::proof::{self, Expect, Refusal};
+use super::reply::{Endpoint, Fault, Reply, fault_reply};
+use super::state::{IssuedToken, Shared, State, random_id};
+
+/// The `client_assertion_type` of `private_key_jwt`.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The wiremock responder for every token endpoint.
+pub(crate) struct TokenEndpoint(pub(crate) Arc<Shared>);
+
+/// The client a request authenticated as, with what it may get.
+struct Client {
+    scopes: Vec<String>,
+    require_dpop: bool,
+    require_nonce: bool,
+    lifetime: u64,
+}
+
+impl Respond for TokenEndpoint {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let shared = &*self.0;
+        let now = shared.now();
+        let mut state = shared.lock();
+        let form = parse_form(&request.body);
+        let mut log = super::api::received(request);
+        log.form = form
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "client_secret" { "[redacted]" } else { v };
+                (k.clone(), v.to_owned())
+            })
+            .collect();
+        if let Some((header, claims)) = field(&form, "client_assertion").and_then(jwt::peek) {
+            log.assertion_header = Some(header);
+            log.assertion_claims = Some(claims);
+        }
+        if let Some((header, claims)) = request
+            .headers
+            .get(crate::DPOP)
+            .and_then(|v| v.to_str().ok())
+            .and_then(jwt::peek)
+        {
+            log.proof_header = Some(header);
+            log.proof_claims = Some(claims);
+        }
+        log.client_id = basic_auth(request)
+            .map(|(user, _)| user)
+            .or_else(|| {
+                log.assertion_claims
+                    .as_ref()
+                    .and_then(|c| jwt::string(c, "iss"))
+                    .map(str::to_owned)
+            })
+            .or_else(|| field(&form, "client_id").map(str::to_owned));
+        if let Some(client) = &log.client_id {
+            *state.token_requests.entry(client.clone()).or_default() += 1;
+        }
+
+        let mut delay = None;
+        let reply = match state.token_faults.pop_front() {
+            Some(Fault::Delay(d)) => {
+                delay = Some(d);
+                None
+            }
+            Some(fault) => fault_reply(&fault, Endpoint::Token, now),
+            None => None,
+        };
+        let reply = reply.unwrap_or_else(|| grant(shared, &mut state, request, &form, now));
+        let (status, mut template, request_id) = reply.finish(shared, &mut state);
+        if let Some(delay) = delay {
+            template = template.set_delay(delay);
+        }
+        log.status = status;
+        log.request_id = request_id;
+        state.record(log);
+        template
+    }
+}
+
+/// The form fields, or an empty list if the body is not a form.
+fn parse_form(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `Authorization: Basic` credentials, form-decoded as RFC 6749 2.3.1 says.
+fn basic_auth(request: &Request) -> Option<(String, String)> {
+    let value = request.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, creds) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(creds.trim()).ok()?).ok()?;
+    let (user, pass) = decoded.split_once(':')?;
+    let decode = |s: &str| -> String {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some((decode(user), decode(pass)))
+}
+
+/// The grant itself, once no fault was injected.
+fn grant(
+    shared: &Shared,
+    state: &mut State,
+    request: &Request,
+    form: &[(String, String)],
+    now: u64,
+) -> Reply {
+    let server = match server_id(request.url.path()) {
+        Some(server) => server,
+        None => return Reply::okta(404, "E0000007", "Not found: Resource not found"),
+    };
+    if let Some(id) = &server
+        && !state.custom_servers.contains_key(id)
+    {
+        return Reply::okta(
+            404,
+            "E0000007",
+            &format!("Not found: Resource not found: {id} (AuthorizationServer)"),
+        );
+    }
+    if request.method != Method::POST {
+        return Reply::oauth(405, "invalid_request", "The token endpoint only accepts POST.")
+            .header("allow", "POST");
+    }
+    if request.url.query().is_some() {
+        return Reply::oauth(
+            400,
+            "invalid_request",
+            "Parameters must be sent in the request body, not in the query string.",
+        );
+    }
+    let is_form = request
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Reply::oauth(
+            400,
+            "invalid_request",
+            "The request body must be application/x-www-form-urlencoded.",
+        );
+    }
+    let mut names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Reply::oauth(400, "invalid_request", "Request parameters must not be repeated.");
+    }
+    match field(form, "grant_type") {
+        Some("client_credentials") => {}
+        None => {
+            return Reply::oauth(400, "invalid_request", "The 'grant_type' parameter is missing.");
+        }
+        Some(_) => {
+            return Reply::oauth(
+                400,
+                "unsupported_grant_type",
+                "The authorization grant type is not supported by the authorization server.",
+            );
+        }
+    }
+    let endpoint = format!("{}{}", shared.base, request.url.path());
+    let client = match authenticate(state, request, form, server.as_deref(), &endpoint, now) {
+        Ok(client) => client,
+        Err(reply) => return reply,
+    };
+
+    // DPoP: required by the app, or offered by the client (RFC 9449 §5).
+    let proofs: Vec<_> = request.headers.get_all(crate::DPOP).iter().collect();
+    let jkt = match proofs.as_slice() {
+        [] if client.require_dpop => {
+            return Reply::oauth(400, "invalid_dpop_proof", "The DPoP proof JWT header is missing.");
+        }
+        [] => None,
+        [proof] => {
+            let nonce = state.nonce.clone();
+            let expect = Expect {
+                htm: request.method.as_str(),
+                htu: &endpoint,
+                now,
+                nonce: client.require_nonce.then_some(nonce.as_str()),
+                access_token: None,
+            };
+            let proof = proof.to_str().unwrap_or_default();
+            match proof::verify(proof, &expect, &mut state.proof_jtis) {
+                Ok(jkt) => Some(jkt),
+                Err(Refusal::NeedsNonce) => {
+                    return Reply::oauth(
+                        400,
+                        "use_dpop_nonce",
+                        "Authorization server requires nonce in DPoP proof.",
+                    )
+                    .header("dpop-nonce", &nonce);
+                }
+                Err(Refusal::Replayed) => {
+                    return Reply::oauth(
+                        400,
+                        "dpop_proof_already_used",
+                        "The DPoP proof JWT has already been used.",
+                    );
+                }
+                Err(Refusal::Invalid(why)) => {
+                    return Reply::oauth(400, "invalid_dpop_proof", &why);
+                }
+                Err(Refusal::WrongAth) => {
+                    return Reply::oauth(
+                        400,
+                        "invalid_dpop_proof",
+                        "The DPoP proof JWT 'ath' claim is invalid.",
+                    );
+                }
+            }
+        }
+        _ => {
+            return Reply::oauth(400, "invalid_dpop_proof", "Only one DPoP proof JWT may be sent.");
+        }
+    };
+
+    let scopes = match check_scopes(field(form, "scope"), &client.scopes, server.is_some()) {
+        Ok(scopes) => scopes,
+        Err(reply) => return reply,
+    };
+
+    let secret = random_id("mock-at-");
+    let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
+    let scope = scopes.join(" ");
+    state.issued.insert(
+        secret.clone(),
+        IssuedToken {
+            scopes,
+            expires_at: now + client.lifetime,
+            jkt,
+            revoked: false,
+        },
+    );
+    Reply::json(
+        200,
+        &json!({
+            "token_type": token_type,
+            "expires_in": client.lifetime,
+            "access_token": secret,
+            "scope": scope,
+        }),
+    )
+    .no_store()
+}
+
+/// `None` for a path that is no token endpoint; `Some(None)` for the org
+/// authorization server; `Some(Some(id))` for a custom one.
+fn server_id(path: &str) -> Option<Option<String>> {
+    if path == "/oauth2/v1/token" {
+        return Some(None);
+    }
+    let id = path.strip_prefix("/oauth2/")?.strip_suffix("/v1/token")?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| Some(id.to_owned()))
+}
+
+/// Client authentication: `private_key_jwt` anywhere, `client_secret_basic`
+/// on custom authorization servers only.
+fn authenticate(
+    state: &mut State,
+    request: &Request,
+    form: &[(String, String)],
+    server: Option<&str>,
+    endpoint: &str,
+    now: u64,
+) -> Result<Client, Reply> {
+    let invalid_client = |why: &str| Reply::oauth(401, "invalid_client", why);
+    let basic = basic_auth(request);
+    let assertion = field(form, "client_assertion");
+    let secret_post = field(form, "client_secret").is_some();
+    let methods =
+        usize::from(basic.is_some()) + usize::from(assertion.is_some()) + usize::from(secret_post);
+    if methods > 1 {
+        return Err(Reply::oauth(
+            400,
+            "invalid_request",
+            "The client must use only one authentication method.",
+        ));
+    }
+    if let Some(assertion) = assertion {
+        if field(form, "client_assertion_type") != Some(JWT_BEARER) {
+            return Err(Reply::oauth(
+                400,
+                "invalid_request",
+                "The 'client_assertion_type' parameter is missing or invalid.",
+            ));
+        }
+        let verified =
+            assertion::verify(assertion, &state.apps, &state.assertion_jtis, endpoint, now)
+                .map_err(|why| invalid_client(&why))?;
+        // Okta consumes the jti as soon as the assertion is accepted, even
+        // if the request then fails (e.g. `use_dpop_nonce`).
+        state.assertion_jtis.insert(verified.jti);
+        if field(form, "client_id").is_some_and(|id| id != verified.client_id) {
+            return Err(invalid_client(BAD_CLIENT));
+        }
+        let app = state
+            .apps
+            .get(&verified.client_id)
+            .ok_or_else(|| invalid_client(BAD_CLIENT))?;
+        return Ok(Client {
+            scopes: app.scopes.clone(),
+            require_dpop: app.require_dpop,
+            require_nonce: app.require_nonce,
+            lifetime: app.token_lifetime.as_secs(),
+        });
+    }
+    let Some(server) = server else {
+        if basic.is_some() || secret_post {
+            return Err(invalid_client(
+                "Client Credentials requests to the Org Authorization Server must use the \
+                 private_key_jwt token_endpoint_auth_method.",
+            ));
+        }
+        return Err(invalid_client(BAD_CLIENT));
+    };
+    let Some((user, pass)) = basic else {
+        return Err(invalid_client(BAD_CLIENT));
+    };
+    let client = state
+        .custom_servers
+        .get(server)
+        .and_then(|clients| clients.get(&user))
+        .filter(|c| secrecy::ExposeSecret::expose_secret(&c.secret) == pass)
+        .ok_or_else(|| invalid_client(BAD_CLIENT))?;
+    Ok(Client {
+        scopes: client.scopes.clone(),
+        require_dpop: false,
+        require_nonce: false,
+        lifetime: super::app::DEFAULT_TOKEN_LIFETIME.as_secs(),
+    })
+}
+
+/// The requested scopes, if all are granted: Okta's errors otherwise.
+fn check_scopes(
+    requested: Option<&str>,
+    granted: &[String],
+    custom_server: bool,
+) -> Result<Vec<String>, Reply> {
+    let requested: Vec<String> = requested
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if requested.is_empty() {
+        return Err(Reply::oauth(
+            400,
+            "invalid_scope",
+            "The authorization server resource does not have any configured default scopes, \
+             'scope' must be provided.",
+        ));
+    }
+    let unknown = |s: &String| s.starts_with("okta.") == custom_server;
+    if requested.iter().any(unknown) {
+        return Err(Reply::oauth(
+            400,
+            "invalid_scope",
+            "One or more scopes are not configured for the authorization server resource.",
+        ));
+    }
+    let missing: Vec<&str> = requested
+        .iter()
+        .filter(|s| !granted.contains(s))
+        .map(String::as_str)
+        .collect();
+    if missing.len() == requested.len() {
+        return Err(Reply::oauth(
+            400,
+            "consent_required",
+            "You are not allowed any of the requested scopes.",
+        ));
+    }
+    if !missing.is_empty() {
+        return Err(Reply::oauth(
+            400,
+            "invalid_scope",
+            &format!(
+                "The following scopes are not granted to the client: {}",
+                missing.join(" ")
+            ),
+        ));
+    }
+    Ok(requested)
+}
