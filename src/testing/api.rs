@@ -98,7 +98,11 @@ fn serve(shared: &Shared, state: &mut State, request: &Request, now: u64) -> Rep
     let path = request.url.path();
     let (needed, body): (&[&str], Value) = match (&request.method, path) {
         (&Method::GET, "/api/v1/users/me") => (
-            &["okta.users.read.self", "okta.users.read", "okta.users.manage"],
+            &[
+                "okta.users.read.self",
+                "okta.users.read",
+                "okta.users.manage",
+            ],
             user("00u1mockadmin", "admin@example.com", "Ada", "Admin"),
         ),
         (&Method::GET, "/api/v1/users") => (
@@ -192,7 +196,10 @@ fn authenticate(
     }
     let dpop = scheme.eq_ignore_ascii_case("DPoP");
     if !dpop && !scheme.eq_ignore_ascii_case("Bearer") {
-        return Err(invalid("Bearer", "The authorization scheme is not supported."));
+        return Err(invalid(
+            "Bearer",
+            "The authorization scheme is not supported.",
+        ));
     }
     let challenge = if dpop { "DPoP" } else { "Bearer" };
     let Some(token) = state.issued.get(credential) else {
@@ -238,9 +245,19 @@ fn check_resource_proof(
     let refuse = |error: &str, why: &str| unauthorized(shared, "DPoP", error, why);
     let proofs: Vec<_> = request.headers.get_all(crate::DPOP).iter().collect();
     let proof = match proofs.as_slice() {
-        [] => return Err(refuse("invalid_dpop_proof", "The DPoP proof JWT header is missing.")),
+        [] => {
+            return Err(refuse(
+                "invalid_dpop_proof",
+                "The DPoP proof JWT header is missing.",
+            ));
+        }
         [proof] => proof.to_str().unwrap_or_default(),
-        _ => return Err(refuse("invalid_dpop_proof", "Only one DPoP proof JWT may be sent.")),
+        _ => {
+            return Err(refuse(
+                "invalid_dpop_proof",
+                "Only one DPoP proof JWT may be sent.",
+            ));
+        }
     };
     let path = percent_encoding::percent_decode_str(request.url.path()).decode_utf8_lossy();
     let htu = format!("{}{path}", shared.base);

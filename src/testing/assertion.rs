@@ -51,7 +51,9 @@ pub(crate) fn verify(
     let (header, claims) = jwt::peek(assertion).ok_or_else(malformed)?;
     let alg = jwt::string(&header, "alg")
         .and_then(|a| jwt::algorithm(a, ALGORITHMS))
-        .ok_or_else(|| "The client_assertion token has an unsupported signing algorithm.".to_owned())?;
+        .ok_or_else(|| {
+            "The client_assertion token has an unsupported signing algorithm.".to_owned()
+        })?;
     let iss = jwt::string(&claims, "iss").unwrap_or_default();
     let app = apps.get(iss).ok_or_else(|| BAD_CLIENT.to_owned())?;
     let key = select_key(&app.keys, jwt::string(&header, "kid"))
@@ -60,7 +62,9 @@ pub(crate) fn verify(
         return Err("The client_assertion signature is invalid.".into());
     }
     if jwt::string(&claims, "sub") != Some(iss) {
-        return Err("The client_assertion token's iss and sub claims must both be the client_id.".into());
+        return Err(
+            "The client_assertion token's iss and sub claims must both be the client_id.".into(),
+        );
     }
     if !audience_is(&claims, endpoint) {
         return Err(
@@ -80,9 +84,7 @@ pub(crate) fn verify(
     let too_far = exp > now + MAX_ASSERTION_LIFETIME
         || iat.is_some_and(|iat| exp.saturating_sub(iat) >= MAX_ASSERTION_LIFETIME);
     if too_far {
-        return Err(
-            "The client_assertion token has an expiration too far into the future.".into(),
-        );
+        return Err("The client_assertion token has an expiration too far into the future.".into());
     }
     if exp + CLOCK_SKEW <= now {
         return Err("The client_assertion token is expired.".into());

@@ -183,10 +183,7 @@ impl MockOkta {
     /// Registering a client id again replaces the app.
     pub fn register_service_app(&self, app: ServiceApp) -> Result<(), Error> {
         app.validate()?;
-        self.shared
-            .lock()
-            .apps
-            .insert(app.client_id.clone(), app);
+        self.shared.lock().apps.insert(app.client_id.clone(), app);
         Ok(())
     }
 
@@ -302,9 +299,7 @@ impl MockOkta {
     /// server) with `fault`, after those already queued.
     pub fn fail_next_token_requests(&self, n: usize, fault: Fault) {
         let mut state = self.shared.lock();
-        state
-            .token_faults
-            .extend(std::iter::repeat_n(fault, n));
+        state.token_faults.extend(std::iter::repeat_n(fault, n));
     }
 
     /// Answers the next `n` management API requests with `fault`, after

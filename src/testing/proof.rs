@@ -67,7 +67,9 @@ pub(crate) fn verify(
     let (header, claims) =
         jwt::peek(proof).ok_or_else(|| invalid("The DPoP proof JWT is malformed."))?;
     if jwt::string(&header, "typ") != Some("dpop+jwt") {
-        return Err(invalid("The DPoP proof JWT 'typ' header must be 'dpop+jwt'."));
+        return Err(invalid(
+            "The DPoP proof JWT 'typ' header must be 'dpop+jwt'.",
+        ));
     }
     let alg = jwt::string(&header, "alg")
         .and_then(|a| jwt::algorithm(a, ALGORITHMS))

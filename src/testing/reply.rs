@@ -48,7 +48,8 @@ pub enum Fault {
 /// A response under construction, with its status kept for the log.
 pub(crate) struct Reply {
     pub(crate) status: u16,
-    pub(crate) template: ResponseTemplate,
+    /// Boxed: the template is large, and replies travel in `Err`s.
+    template: Box<ResponseTemplate>,
     /// The rate-limit reset to report instead of the window's end.
     reset_override: Option<u64>,
 }
@@ -57,16 +58,16 @@ impl Reply {
     pub(crate) fn json(status: u16, body: &Value) -> Self {
         Self {
             status,
-            template: ResponseTemplate::new(status).set_body_raw(
+            template: Box::new(ResponseTemplate::new(status).set_body_raw(
                 serde_json::to_vec(body).unwrap_or_default(),
                 "application/json",
-            ),
+            )),
             reset_override: None,
         }
     }
 
     pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
-        self.template = self.template.insert_header(name, value);
+        self.template = Box::new(self.template.insert_header(name, value));
         self
     }
 
@@ -164,8 +165,10 @@ pub(crate) fn fault_reply(fault: &Fault, endpoint: Endpoint, now: u64) -> Option
         Fault::Delay(_) => return None,
         Fault::MalformedBody => Reply {
             status: 200,
-            template: ResponseTemplate::new(200)
-                .set_body_raw(&b"{\"token_type\":\"Bearer\",\"access_tok"[..], "application/json"),
+            template: Box::new(ResponseTemplate::new(200).set_body_raw(
+                &b"{\"token_type\":\"Bearer\",\"access_tok"[..],
+                "application/json",
+            )),
             reset_override: None,
         },
         Fault::OversizedBody => {
@@ -175,7 +178,9 @@ pub(crate) fn fault_reply(fault: &Fault, endpoint: Endpoint, now: u64) -> Option
             body.extend_from_slice(b"\"}");
             Reply {
                 status: 200,
-                template: ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+                template: Box::new(
+                    ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+                ),
                 reset_override: None,
             }
         }

@@ -40,7 +40,11 @@ impl Respond for TokenEndpoint {
         log.form = form
             .iter()
             .map(|(k, v)| {
-                let v = if k == "client_secret" { "[redacted]" } else { v };
+                let v = if k == "client_secret" {
+                    "[redacted]"
+                } else {
+                    v
+                };
                 (k.clone(), v.to_owned())
             })
             .collect();
@@ -142,8 +146,12 @@ fn grant(
         );
     }
     if request.method != Method::POST {
-        return Reply::oauth(405, "invalid_request", "The token endpoint only accepts POST.")
-            .header("allow", "POST");
+        return Reply::oauth(
+            405,
+            "invalid_request",
+            "The token endpoint only accepts POST.",
+        )
+        .header("allow", "POST");
     }
     if request.url.query().is_some() {
         return Reply::oauth(
@@ -157,7 +165,10 @@ fn grant(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !is_form {
         return Reply::oauth(
             400,
@@ -168,12 +179,20 @@ fn grant(
     let mut names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
     names.sort_unstable();
     if names.windows(2).any(|w| w[0] == w[1]) {
-        return Reply::oauth(400, "invalid_request", "Request parameters must not be repeated.");
+        return Reply::oauth(
+            400,
+            "invalid_request",
+            "Request parameters must not be repeated.",
+        );
     }
     match field(form, "grant_type") {
         Some("client_credentials") => {}
         None => {
-            return Reply::oauth(400, "invalid_request", "The 'grant_type' parameter is missing.");
+            return Reply::oauth(
+                400,
+                "invalid_request",
+                "The 'grant_type' parameter is missing.",
+            );
         }
         Some(_) => {
             return Reply::oauth(
@@ -193,7 +212,11 @@ fn grant(
     let proofs: Vec<_> = request.headers.get_all(crate::DPOP).iter().collect();
     let jkt = match proofs.as_slice() {
         [] if client.require_dpop => {
-            return Reply::oauth(400, "invalid_dpop_proof", "The DPoP proof JWT header is missing.");
+            return Reply::oauth(
+                400,
+                "invalid_dpop_proof",
+                "The DPoP proof JWT header is missing.",
+            );
         }
         [] => None,
         [proof] => {
@@ -236,7 +259,11 @@ fn grant(
             }
         }
         _ => {
-            return Reply::oauth(400, "invalid_dpop_proof", "Only one DPoP proof JWT may be sent.");
+            return Reply::oauth(
+                400,
+                "invalid_dpop_proof",
+                "Only one DPoP proof JWT may be sent.",
+            );
         }
     };
 
