@@ -294,3 +294,27 @@ fn check_resource_proof(
         Err(Refusal::Invalid(why)) => Err(refuse("invalid_dpop_proof", &why)),
     }
 }
+
+/// Every other path: Okta's 404, with the usual headers.
+pub(crate) struct Fallback(pub(crate) Arc<Shared>);
+
+impl Respond for Fallback {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let shared = &*self.0;
+        let mut state = shared.lock();
+        let mut log = received(request);
+        let reply = Reply::okta(
+            404,
+            "E0000007",
+            &format!(
+                "Not found: Resource not found: {} (Resource)",
+                request.url.path()
+            ),
+        );
+        let (status, template, request_id) = reply.finish(shared, &mut state);
+        log.status = status;
+        log.request_id = request_id;
+        state.record(log);
+        template
+    }
+}

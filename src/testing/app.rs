@@ -114,10 +114,12 @@ impl ServiceApp {
                     let n = URL_SAFE_NO_PAD
                         .decode(&rsa.n)
                         .map_err(|_| Error::Key("the rsa modulus is not base64url".into()))?;
-                    let bits = match n.iter().position(|b| *b != 0) {
-                        Some(i) => (n.len() - i) * 8 - n[i].leading_zeros() as usize,
-                        None => 0,
-                    };
+                    // The significant bits: the bytes after leading zero
+                    // bytes, less the leading zero bits of the first one.
+                    let significant = n.iter().skip_while(|b| **b == 0).collect::<Vec<_>>();
+                    let bits = significant.first().map_or(0, |first| {
+                        significant.len() * 8 - first.leading_zeros() as usize
+                    });
                     if bits < MIN_RSA_BITS {
                         return Err(Error::Key(format!(
                             "rsa keys must have at least {MIN_RSA_BITS} bits"
@@ -134,5 +136,38 @@ impl ServiceApp {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::jwk::{CommonParameters, RSAKeyParameters, RSAKeyType};
+
+    fn rsa(bytes: &[u8]) -> Jwk {
+        Jwk {
+            common: CommonParameters::default(),
+            algorithm: AlgorithmParameters::RSA(RSAKeyParameters {
+                key_type: RSAKeyType::RSA,
+                n: URL_SAFE_NO_PAD.encode(bytes),
+                e: "AQAB".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn rsa_moduli_are_measured_in_significant_bits() {
+        let mut n = vec![0u8; 257];
+        n[1] = 0x80; // 2048 bits after one zero byte
+        assert!(ServiceApp::new("a").jwk(rsa(&n)).validate().is_ok());
+        n[1] = 0x40; // 2047 bits
+        assert!(ServiceApp::new("a").jwk(rsa(&n)).validate().is_err());
+        assert!(ServiceApp::new("a").jwk(rsa(&[])).validate().is_err());
+    }
+
+    #[test]
+    fn client_ids_must_be_printable() {
+        assert!(ServiceApp::new("").validate().is_err());
+        assert!(ServiceApp::new("a b").validate().is_err());
     }
 }

@@ -53,3 +53,35 @@ pub(crate) fn seconds(claims: &Value, name: &str) -> Option<u64> {
 pub(crate) fn string<'a>(claims: &'a Value, name: &str) -> Option<&'a str> {
     claims.get(name)?.as_str()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peek_refuses_what_is_not_a_compact_jws() {
+        let part = |v: &str| URL_SAFE_NO_PAD.encode(v);
+        let good = format!("{}.{}.sig", part(r#"{"alg":"ES256"}"#), part(r#"{"a":1}"#));
+        assert!(peek(&good).is_some());
+        for bad in [
+            String::new(),
+            "a.b".to_owned(),
+            "a.b.c.d".to_owned(),
+            format!("{}.{}.s", part("[]"), part("{}")),
+            format!("{}.{}.s", part("{}"), part("not json")),
+            format!("{}.%%.s", part("{}")),
+            format!("{good}.extra"),
+        ] {
+            assert!(peek(&bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_allowed_algorithms_are_named() {
+        let allowed = [Algorithm::ES256];
+        assert_eq!(algorithm("ES256", &allowed), Some(Algorithm::ES256));
+        assert_eq!(algorithm("RS256", &allowed), None);
+        assert_eq!(algorithm("none", &allowed), None);
+        assert_eq!(algorithm("ES512", &allowed), None);
+    }
+}

@@ -14,6 +14,7 @@
 //!   accept `SSWS` API tokens, `Bearer` tokens and `DPoP` tokens with a
 //!   valid proof, and answer everything else with Okta's `E0000011` 401 and
 //!   a `WWW-Authenticate` challenge;
+//! - any other path gets Okta's `404` (`E0000007`);
 //! - every answer carries `Date`, `X-Okta-Request-Id` and the
 //!   `X-Rate-Limit-*` headers.
 //!
@@ -106,7 +107,7 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 use url::Url;
-use wiremock::matchers::path_regex;
+use wiremock::matchers::{any, path_regex};
 use wiremock::{Mock, MockServer};
 
 use crate::error::Error;
@@ -143,6 +144,11 @@ impl MockOkta {
             .await;
         Mock::given(path_regex(r"^/api/v1/"))
             .respond_with(api::ApiEndpoint(Arc::clone(&shared)))
+            .mount(&server)
+            .await;
+        Mock::given(any())
+            .respond_with(api::Fallback(Arc::clone(&shared)))
+            .with_priority(u8::MAX)
             .mount(&server)
             .await;
         // wiremock's uri is always `http://{loopback ip}:{port}`, which

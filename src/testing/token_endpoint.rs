@@ -178,7 +178,12 @@ fn grant(
     }
     let mut names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
     names.sort_unstable();
-    if names.windows(2).any(|w| w[0] == w[1]) {
+    let repeated = names.len() != {
+        let mut unique = names.clone();
+        unique.dedup();
+        unique.len()
+    };
+    if repeated {
         return Reply::oauth(
             400,
             "invalid_request",
@@ -434,4 +439,46 @@ fn check_scopes(
         ));
     }
     Ok(requested)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_paths_name_their_server() {
+        assert_eq!(server_id("/oauth2/v1/token"), Some(None));
+        assert_eq!(
+            server_id("/oauth2/default/v1/token"),
+            Some(Some("default".into()))
+        );
+        assert_eq!(server_id("/oauth2//v1/token"), None);
+        assert_eq!(server_id("/oauth2/a-b/v1/token"), None);
+        assert_eq!(server_id("/oauth2/v1/tokens"), None);
+    }
+
+    #[test]
+    fn forms_parse_and_bad_bodies_are_empty() {
+        let form = parse_form(b"a=1&scope=x+y&b=%20");
+        assert_eq!(field(&form, "scope"), Some("x y"));
+        assert_eq!(field(&form, "b"), Some(" "));
+        assert!(parse_form(b"").is_empty());
+        assert!(field(&parse_form(b"{\"json\":1}"), "scope").is_none());
+    }
+
+    #[test]
+    fn scopes_must_all_be_granted() {
+        let granted = vec!["okta.users.read".to_owned(), "okta.groups.read".to_owned()];
+        assert!(check_scopes(Some("okta.users.read"), &granted, false).is_ok());
+        assert_eq!(
+            check_scopes(Some("okta.users.manage"), &granted, false)
+                .err()
+                .unwrap()
+                .status,
+            400
+        );
+        assert!(check_scopes(None, &granted, false).is_err());
+        assert!(check_scopes(Some("  "), &granted, false).is_err());
+        assert!(check_scopes(Some("okta.users.read"), &granted, true).is_err());
+    }
 }

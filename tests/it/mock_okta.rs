@@ -909,6 +909,16 @@ async fn ssws_tokens_are_checked_and_revocable() {
         "E0000007"
     );
     assert_eq!(okta.api_requests(), 5);
+    let elsewhere = answer(
+        reqwest::get(okta.org_url().endpoint("oauth2/v1/keys"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(elsewhere.status, 404);
+    assert_eq!(elsewhere.body["errorCode"], "E0000007");
+    assert_eq!(elsewhere.header("x-rate-limit-limit"), "600");
+    assert_eq!(okta.received().len(), 6);
 }
 
 async fn bearer_token(okta: &MockOkta, scope: &str) -> String {
