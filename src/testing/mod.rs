@@ -89,7 +89,12 @@
 //!   requested scopes is granted the answer is `consent_required`, if some
 //!   are missing `invalid_scope`.
 //! - A DPoP proof sent for an app that does not require DPoP is verified
-//!   and binds the token (RFC 9449 §5).
+//!   (without a nonce) and binds the token (RFC 9449 §5).
+//! - A replayed DPoP proof at the token endpoint gets 400
+//!   `dpop_proof_already_used`; at the API, 401 `invalid_dpop_proof` naming
+//!   `dpop_proof_already_used` in the description.
+//! - [`MockOkta::start`] must run inside the test's tokio runtime: that
+//!   runtime's clock is the fake org's clock.
 //! - [`MockOkta::rotate_nonce`] invalidates the previous nonce at once (a
 //!   real org honours an old nonce for a while).
 

@@ -374,6 +374,9 @@ fn authenticate(
     let Some((user, pass)) = basic else {
         return Err(invalid_client(BAD_CLIENT));
     };
+    if field(form, "client_id").is_some_and(|id| id != user) {
+        return Err(invalid_client(BAD_CLIENT));
+    }
     let client = state
         .custom_servers
         .get(server)

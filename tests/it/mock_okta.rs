@@ -742,6 +742,41 @@ async fn an_old_nonce_gets_a_new_one() {
     .await;
     assert_eq!(a.error().0, "use_dpop_nonce");
     assert_eq!(a.header("dpop-nonce"), new);
+    let proof = DpopKey::generate()
+        .proof(&Method::POST, &endpoint, Some("made-up-nonce"), None)
+        .unwrap();
+    let a = grant(
+        &endpoint,
+        &Signer::ec256().assertion(APP, endpoint.as_str(), |_| {}),
+        READ,
+        Some(&proof),
+    )
+    .await;
+    assert_eq!(
+        a.error(),
+        (
+            "use_dpop_nonce",
+            "Authorization server requires nonce in DPoP proof."
+        )
+    );
+    assert_eq!(a.header("dpop-nonce"), new);
+}
+
+#[tokio::test]
+async fn a_proof_is_optional_without_require_dpop_and_then_binds() {
+    let okta = org(false).await;
+    let endpoint = okta.token_endpoint();
+    let key = DpopKey::generate();
+    let proof = key.proof(&Method::POST, &endpoint, None, None).unwrap();
+    let a = grant(
+        &endpoint,
+        &Signer::ec256().assertion(APP, endpoint.as_str(), |_| {}),
+        READ,
+        Some(&proof),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_eq!(a.body["token_type"], "DPoP");
 }
 
 /// Sends a hand-built proof to the token endpoint and returns the error.
