@@ -101,6 +101,7 @@
 mod api;
 mod app;
 mod assertion;
+mod client_auth;
 mod jwt;
 mod proof;
 mod reply;

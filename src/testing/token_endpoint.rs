@@ -3,32 +3,19 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use http::Method;
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::header::CONTENT_TYPE;
 use serde_json::json;
 use wiremock::{Request, Respond, ResponseTemplate};
 
-use super::assertion::{self, BAD_CLIENT};
+use super::client_auth::{authenticate, basic_auth};
 use super::jwt;
 use super::proof::{self, Expect, Refusal};
 use super::reply::{Endpoint, Fault, Reply, fault_reply};
 use super::state::{IssuedToken, Shared, State, random_id};
 
-/// The `client_assertion_type` of `private_key_jwt`.
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
 /// The wiremock responder for every token endpoint.
 pub(crate) struct TokenEndpoint(pub(crate) Arc<Shared>);
-
-/// The client a request authenticated as, with what it may get.
-struct Client {
-    scopes: Vec<String>,
-    require_dpop: bool,
-    require_nonce: bool,
-    lifetime: u64,
-}
 
 impl Respond for TokenEndpoint {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -100,28 +87,10 @@ fn parse_form(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
-}
-
-/// `Authorization: Basic` credentials, form-decoded as RFC 6749 2.3.1 says.
-fn basic_auth(request: &Request) -> Option<(String, String)> {
-    let value = request.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, creds) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(creds.trim()).ok()?).ok()?;
-    let (user, pass) = decoded.split_once(':')?;
-    let decode = |s: &str| -> String {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    Some((decode(user), decode(pass)))
 }
 
 /// The grant itself, once no fault was injected.
@@ -309,86 +278,6 @@ fn server_id(path: &str) -> Option<Option<String>> {
     }
     let id = path.strip_prefix("/oauth2/")?.strip_suffix("/v1/token")?;
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| Some(id.to_owned()))
-}
-
-/// Client authentication: `private_key_jwt` anywhere, `client_secret_basic`
-/// on custom authorization servers only.
-fn authenticate(
-    state: &mut State,
-    request: &Request,
-    form: &[(String, String)],
-    server: Option<&str>,
-    endpoint: &str,
-    now: u64,
-) -> Result<Client, Reply> {
-    let invalid_client = |why: &str| Reply::oauth(401, "invalid_client", why);
-    let basic = basic_auth(request);
-    let assertion = field(form, "client_assertion");
-    let secret_post = field(form, "client_secret").is_some();
-    let methods =
-        usize::from(basic.is_some()) + usize::from(assertion.is_some()) + usize::from(secret_post);
-    if methods > 1 {
-        return Err(Reply::oauth(
-            400,
-            "invalid_request",
-            "The client must use only one authentication method.",
-        ));
-    }
-    if let Some(assertion) = assertion {
-        if field(form, "client_assertion_type") != Some(JWT_BEARER) {
-            return Err(Reply::oauth(
-                400,
-                "invalid_request",
-                "The 'client_assertion_type' parameter is missing or invalid.",
-            ));
-        }
-        let verified =
-            assertion::verify(assertion, &state.apps, &state.assertion_jtis, endpoint, now)
-                .map_err(|why| invalid_client(&why))?;
-        // Okta consumes the jti as soon as the assertion is accepted, even
-        // if the request then fails (e.g. `use_dpop_nonce`).
-        state.assertion_jtis.insert(verified.jti);
-        if field(form, "client_id").is_some_and(|id| id != verified.client_id) {
-            return Err(invalid_client(BAD_CLIENT));
-        }
-        let app = state
-            .apps
-            .get(&verified.client_id)
-            .ok_or_else(|| invalid_client(BAD_CLIENT))?;
-        return Ok(Client {
-            scopes: app.scopes.clone(),
-            require_dpop: app.require_dpop,
-            require_nonce: app.require_nonce,
-            lifetime: app.token_lifetime.as_secs(),
-        });
-    }
-    let Some(server) = server else {
-        if basic.is_some() || secret_post {
-            return Err(invalid_client(
-                "Client Credentials requests to the Org Authorization Server must use the \
-                 private_key_jwt token_endpoint_auth_method.",
-            ));
-        }
-        return Err(invalid_client(BAD_CLIENT));
-    };
-    let Some((user, pass)) = basic else {
-        return Err(invalid_client(BAD_CLIENT));
-    };
-    if field(form, "client_id").is_some_and(|id| id != user) {
-        return Err(invalid_client(BAD_CLIENT));
-    }
-    let client = state
-        .custom_servers
-        .get(server)
-        .and_then(|clients| clients.get(&user))
-        .filter(|c| secrecy::ExposeSecret::expose_secret(&c.secret) == pass)
-        .ok_or_else(|| invalid_client(BAD_CLIENT))?;
-    Ok(Client {
-        scopes: client.scopes.clone(),
-        require_dpop: false,
-        require_nonce: false,
-        lifetime: super::app::DEFAULT_TOKEN_LIFETIME.as_secs(),
-    })
 }
 
 /// The requested scopes, if all are granted: Okta's errors otherwise.
