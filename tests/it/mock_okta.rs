@@ -1291,3 +1291,32 @@ async fn received_requests_do_not_print_secrets() {
     );
     assert_eq!(last.client_id.as_deref(), Some("0oa-s"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_are_all_counted_and_logged() {
+    let okta = std::sync::Arc::new(org(false).await);
+    okta.register_api_token("00t");
+    let endpoint = okta.token_endpoint();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let okta = okta.clone();
+        let endpoint = endpoint.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                let me = okta.org_url().endpoint("api/v1/users/me");
+                get(&me, "SSWS 00t", None).await.status
+            } else {
+                let assertion = Signer::ec256().assertion(APP, endpoint.as_str(), |_| {});
+                grant(&endpoint, &assertion, READ, None).await.status
+            }
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert_eq!(okta.api_requests(), 8);
+    assert_eq!(okta.token_requests(APP), 8);
+    let ids: std::collections::HashSet<String> =
+        okta.received().into_iter().map(|r| r.request_id).collect();
+    assert_eq!(ids.len(), 16);
+}
