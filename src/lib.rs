@@ -64,6 +64,9 @@ mod dpop;
 mod error;
 mod jws;
 mod org;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod testing;
 mod token;
 
 pub use api_token::ApiTokenSource;
