@@ -66,6 +66,9 @@ mod jws;
 mod key;
 mod org;
 mod service_app;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod testing;
 mod token;
 
 pub use api_token::ApiTokenSource;

@@ -2,7 +2,11 @@
 //! black-box through the public API.
 
 mod api_token;
+#[cfg(feature = "test-util")]
+mod downstream;
 mod dpop;
+#[cfg(feature = "test-util")]
+mod mock_okta;
 mod org_url;
 mod service_app;
 mod signing_key;
