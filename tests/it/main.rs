@@ -8,3 +8,7 @@ mod dpop;
 #[cfg(feature = "test-util")]
 mod mock_okta;
 mod org_url;
+mod service_app;
+#[cfg(feature = "test-util")]
+mod service_app_mock_okta;
+mod signing_key;
