@@ -131,7 +131,6 @@ impl Error {
     }
 
     /// Wraps a reqwest error, telling timeouts apart.
-    #[allow(dead_code)] // first used by the service-app source
     pub(crate) fn transport(e: reqwest::Error) -> Self {
         if e.is_timeout() {
             Error::Timeout
@@ -187,7 +186,6 @@ impl OAuthError {
     }
 
     /// Adds our own advice, shown after the server's words.
-    #[allow(dead_code)] // first used by the service-app source
     pub(crate) fn with_hint(mut self, hint: &'static str) -> Self {
         self.hint = Some(hint);
         self

@@ -5,7 +5,7 @@
 //!
 //! - **API tokens** ([`ApiTokenSource`]): a long-lived secret made in the
 //!   Admin UI, sent as `Authorization: SSWS {token}`.
-//! - **API service apps** (`ServiceAppSource`): OAuth 2.0 client credentials
+//! - **API service apps** ([`ServiceAppSource`]): OAuth 2.0 client credentials
 //!   against the org authorization server, the client signing a JWT with its
 //!   private key (`private_key_jwt`); short-lived, scoped access tokens,
 //!   often bound to a key with DPoP (RFC 9449).
@@ -68,24 +68,36 @@ mod clock;
 mod dpop;
 mod error;
 mod jws;
+mod key;
 #[cfg(feature = "middleware")]
 mod middleware;
 mod org;
+mod service_app;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod testing;
 mod token;
 
 pub use api_token::ApiTokenSource;
 pub use challenge::{AuthChallenge, Challenge, DPOP_NONCE, MAX_WWW_AUTHENTICATE_LEN};
 pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
+pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};
 #[cfg(feature = "middleware")]
 pub use middleware::{OktaAuth, OktaRateLimit, RateLimit};
 pub use org::OrgUrl;
+pub use service_app::{
+    DEFAULT_ASSERTION_LIFETIME, DEFAULT_TOKEN_REQUEST_TIMEOUT, DpopMode, MAX_ASSERTION_LIFETIME,
+    ServiceAppSource, ServiceAppSourceBuilder,
+};
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;
 /// Re-exported: the `jsonwebtoken` crate, whose JWK type appears in this API.
 pub use jsonwebtoken;
+/// Re-exported: the JWS algorithms a [`SigningKey`] can sign with.
+pub use jsonwebtoken::Algorithm;
 /// Re-exported: the `reqwest-middleware` crate (and through it `reqwest`),
 /// whose `Middleware` trait [`OktaAuth`] and [`OktaRateLimit`] implement.
 #[cfg(feature = "middleware")]

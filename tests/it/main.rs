@@ -3,7 +3,15 @@
 
 mod api_token;
 mod challenge;
+#[cfg(feature = "test-util")]
+mod downstream;
 mod dpop;
 #[cfg(feature = "middleware")]
 mod middleware;
+#[cfg(feature = "test-util")]
+mod mock_okta;
 mod org_url;
+mod service_app;
+#[cfg(feature = "test-util")]
+mod service_app_mock_okta;
+mod signing_key;

@@ -1,0 +1,329 @@
+//! [`ServiceAppSource`]: OAuth 2.0 client credentials for an Okta API
+//! service app, with `private_key_jwt` (or a client secret) and DPoP.
+
+mod builder;
+mod wire;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use http::header::{AUTHORIZATION, HeaderValue};
+use http::{HeaderMap, Method, StatusCode};
+use url::Url;
+
+pub use builder::ServiceAppSourceBuilder;
+
+use crate::dpop::DpopKey;
+use crate::error::{Error, OAuthError};
+use crate::key::SigningKey;
+use crate::org::OrgUrl;
+use crate::token::{AccessToken, DPOP, TokenSource};
+
+/// How long a client assertion is valid by default: 5 minutes, well under
+/// Okta's 1 hour limit even with clock skew.
+pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(5 * 60);
+
+/// The longest assertion lifetime the builder accepts: 55 minutes. Okta
+/// refuses `exp` an hour or more ahead, and an assertion of exactly 60
+/// minutes fails under slight clock skew.
+pub const MAX_ASSERTION_LIFETIME: Duration = Duration::from_secs(55 * 60);
+
+/// The default timeout of one token request: 30 seconds.
+pub const DEFAULT_TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The `DPoP-Nonce` response header.
+const DPOP_NONCE: &str = "dpop-nonce";
+
+const SECRET_ON_ORG_SERVER_HINT: &str = "client secrets work only with custom authorization servers and OIN integrations; a service app on the org authorization server needs a private key (private_key_jwt)";
+const DPOP_REQUIRED_HINT: &str =
+    "the app requires DPoP: use DpopMode::Auto or DpopMode::Always instead of DpopMode::Never";
+
+/// Whether token requests prove possession of a key (DPoP, RFC 9449).
+///
+/// New Okta API service apps require DPoP by default. Okta answers the first
+/// proof with `use_dpop_nonce` and a nonce; the source retries once with the
+/// nonce (and a fresh assertion) and remembers it, so later fetches need one
+/// request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DpopMode {
+    /// Send a proof with every token request; accept a `Bearer` token when
+    /// the server does not bind one. Works with apps that require DPoP and
+    /// apps that do not. The default.
+    #[default]
+    Auto,
+    /// Send a proof with every token request, and fail with
+    /// [`Error::Dpop`] unless the server returns a DPoP-bound token.
+    Always,
+    /// Send no proof; the server must return a `Bearer` token.
+    Never,
+}
+
+/// Access tokens for an Okta API service app: the OAuth 2.0 client
+/// credentials grant, authenticated with a private key (`private_key_jwt`)
+/// or, for custom authorization servers, a client secret, with DPoP.
+///
+/// Every [`token`](TokenSource::token) call makes one token request (two on
+/// the first DPoP nonce handshake) with a freshly minted client assertion;
+/// wrap the source in a cache to reuse tokens until they expire. Cloning is
+/// cheap and clones share the DPoP key.
+///
+/// Errors keep the server's `error`, `error_description`, status, and Okta's
+/// `errorCode`/`errorId`, never the body; answers over 64 KiB are refused,
+/// redirects are not followed, and `429` is [`Error::RateLimited`].
+///
+/// ```no_run
+/// use okta_auth::{OrgUrl, ServiceAppSource, SigningKey, TokenSource};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let org: OrgUrl = "https://example.okta.com".parse()?;
+/// // PEM or JWK text, as the Okta Admin UI gives it.
+/// let key = SigningKey::parse(&std::env::var("OKTA_CLIENT_PRIVATEKEY")?)?.with_kid("my-key-id");
+/// let source = ServiceAppSource::builder(org, "0oa1b2c3d4")
+///     .private_key(key)
+///     .scopes(["okta.users.read", "okta.groups.read"])
+///     .build()?;
+/// let token = source.token().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ServiceAppSource {
+    inner: Arc<Config>,
+}
+
+struct Config {
+    client_id: String,
+    endpoint: Url,
+    /// Whether `endpoint` is the org authorization server's.
+    org_server: bool,
+    auth: ClientAuth,
+    /// The scopes, space-joined for the form.
+    scope: String,
+    scopes: Vec<String>,
+    http: reqwest::Client,
+    assertion_lifetime: Duration,
+    timeout: Duration,
+    dpop: DpopMode,
+    /// `None` exactly when `dpop` is `Never`.
+    dpop_key: Option<DpopKey>,
+}
+
+enum ClientAuth {
+    PrivateKey(SigningKey),
+    /// The whole `Authorization: Basic …` value, marked sensitive.
+    Secret(HeaderValue),
+}
+
+/// What one token POST came back with.
+enum Attempt {
+    Token(AccessToken),
+    /// `400 use_dpop_nonce`; the new nonce is already remembered.
+    NeedsNonce,
+}
+
+impl ServiceAppSource {
+    /// Starts a builder for the app `client_id` in the org `org`.
+    pub fn builder(org: OrgUrl, client_id: impl Into<String>) -> ServiceAppSourceBuilder {
+        ServiceAppSourceBuilder::new(org, client_id.into())
+    }
+
+    /// The token endpoint requests go to (and the assertions' `aud`).
+    pub fn token_endpoint(&self) -> &Url {
+        &self.inner.endpoint
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// The scopes requested.
+    pub fn scopes(&self) -> &[String] {
+        &self.inner.scopes
+    }
+
+    /// The DPoP mode.
+    pub fn dpop_mode(&self) -> DpopMode {
+        self.inner.dpop
+    }
+
+    /// The key DPoP tokens from this source are bound to; `None` with
+    /// [`DpopMode::Never`].
+    pub fn dpop_key(&self) -> Option<&DpopKey> {
+        self.inner.dpop_key.as_ref()
+    }
+
+    /// One token POST with a fresh assertion and, with DPoP, a fresh proof
+    /// carrying the remembered nonce.
+    async fn attempt(&self) -> Result<Attempt, Error> {
+        let c = &*self.inner;
+        let mut form: Vec<(&str, &str)> =
+            vec![("grant_type", wire::GRANT_TYPE), ("scope", &c.scope)];
+        let assertion;
+        let mut request = c.http.post(c.endpoint.clone()).timeout(c.timeout);
+        match &c.auth {
+            ClientAuth::PrivateKey(key) => {
+                assertion = zeroize::Zeroizing::new(key.client_assertion(
+                    &c.client_id,
+                    &c.endpoint,
+                    c.assertion_lifetime,
+                )?);
+                form.push(("client_assertion_type", wire::ASSERTION_TYPE));
+                form.push(("client_assertion", assertion.as_str()));
+            }
+            ClientAuth::Secret(basic) => {
+                request = request.header(AUTHORIZATION, basic.clone());
+            }
+        }
+        if let Some(key) = &c.dpop_key {
+            let proof = key.proof_with_remembered_nonce(&Method::POST, &c.endpoint, None)?;
+            let mut value = HeaderValue::try_from(proof)
+                .map_err(|_| Error::Dpop("a dpop proof is not a header value".into()))?;
+            value.set_sensitive(true);
+            request = request.header(DPOP, value);
+        }
+        let sent_at = crate::clock::now();
+        let response = request.form(&form).send().await.map_err(Error::transport)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = wire::read_body(response).await?;
+
+        if status.is_success() {
+            if let (Some(key), Some(nonce)) = (&c.dpop_key, nonce_header(&headers)) {
+                // A nonce on a success is a courtesy for next time; an
+                // unusable one is simply not remembered.
+                let _ = key.remember_nonce(&c.endpoint, nonce);
+            }
+            let parsed = wire::parse_success(status, &body)?;
+            return self
+                .token_from(status, &parsed, sent_at)
+                .map(Attempt::Token);
+        }
+
+        let error = wire::error_from(status, &headers, &body);
+        let Error::OAuth(oauth) = error else {
+            return Err(error);
+        };
+        // RFC 9449 says 400; any 4xx with this code means the same.
+        if status.is_client_error() && oauth.error() == "use_dpop_nonce" {
+            let Some(key) = &c.dpop_key else {
+                return Err(Error::OAuth(oauth.with_hint(DPOP_REQUIRED_HINT)));
+            };
+            let nonce = nonce_header(&headers).ok_or_else(|| {
+                Error::Dpop(
+                    "the server asked for a nonce (use_dpop_nonce) but sent no DPoP-Nonce".into(),
+                )
+            })?;
+            key.remember_nonce(&c.endpoint, nonce)?;
+            tracing::debug!(endpoint = %c.endpoint, "token endpoint asked for a dpop nonce");
+            return Ok(Attempt::NeedsNonce);
+        }
+        Err(Error::OAuth(self.hint(oauth)))
+    }
+
+    /// Adds our advice to an error answer where we have some.
+    fn hint(&self, oauth: OAuthError) -> OAuthError {
+        let c = &*self.inner;
+        match oauth.error() {
+            "invalid_client" if c.org_server && matches!(c.auth, ClientAuth::Secret(_)) => {
+                oauth.with_hint(SECRET_ON_ORG_SERVER_HINT)
+            }
+            "invalid_dpop_proof" if c.dpop_key.is_none() => oauth.with_hint(DPOP_REQUIRED_HINT),
+            _ => oauth,
+        }
+    }
+
+    fn token_from(
+        &self,
+        status: StatusCode,
+        response: &wire::TokenResponse,
+        sent_at: crate::clock::Instant,
+    ) -> Result<AccessToken, Error> {
+        let c = &*self.inner;
+        let malformed = |reason: &str| Error::MalformedResponse {
+            status: Some(status),
+            reason: reason.into(),
+        };
+        let secret = response.access_token.clone();
+        let token = if response.token_type.eq_ignore_ascii_case("dpop") {
+            let Some(key) = &c.dpop_key else {
+                return Err(Error::Dpop(
+                    "the server returned a DPoP token but dpop is off (DpopMode::Never)".into(),
+                ));
+            };
+            AccessToken::dpop(secret, key.clone())
+                .map_err(|_| malformed("the access_token cannot go in a header"))?
+        } else if response.token_type.eq_ignore_ascii_case("bearer") {
+            if c.dpop == DpopMode::Always {
+                return Err(Error::Dpop(
+                    "the server returned a Bearer token but DpopMode::Always needs a DPoP-bound one"
+                        .into(),
+                ));
+            }
+            AccessToken::new(crate::token::TokenType::Bearer, secret)
+                .map_err(|_| malformed("the access_token cannot go in a header"))?
+        } else {
+            return Err(malformed("unsupported token_type: expected Bearer or DPoP"));
+        };
+        let expires_in = response
+            .expires_in
+            .ok_or_else(|| malformed("the token response has no expires_in"))?;
+        let scopes: Vec<String> = match &response.scope {
+            Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
+            // RFC 6749 5.1: an omitted scope is the scope requested.
+            None => c.scopes.clone(),
+        };
+        // Counted from when the request was sent: the server's clock started
+        // no earlier.
+        let expires_at = sent_at
+            .checked_add(Duration::from_secs(expires_in))
+            .ok_or_else(|| malformed("expires_in is out of range"))?;
+        Ok(token.with_expires_at(expires_at).with_scopes(scopes))
+    }
+}
+
+fn nonce_header(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(DPOP_NONCE)
+        .map(|v| v.to_str().unwrap_or("\u{7f}"))
+}
+
+#[async_trait]
+impl TokenSource for ServiceAppSource {
+    /// Runs the client credentials grant: one POST, or two when the server
+    /// asks for a DPoP nonce (`use_dpop_nonce`), each with a fresh assertion
+    /// and proof. A second nonce request is an [`Error::Dpop`].
+    async fn token(&self) -> Result<AccessToken, Error> {
+        match self.attempt().await? {
+            Attempt::Token(token) => Ok(token),
+            Attempt::NeedsNonce => match self.attempt().await? {
+                Attempt::Token(token) => Ok(token),
+                Attempt::NeedsNonce => Err(Error::Dpop(
+                    "the server asked for a new DPoP nonce again after the retry".into(),
+                )),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for ServiceAppSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &*self.inner;
+        let auth: &dyn fmt::Debug = match &c.auth {
+            ClientAuth::PrivateKey(key) => key,
+            ClientAuth::Secret(_) => &"client_secret [redacted]",
+        };
+        f.debug_struct("ServiceAppSource")
+            .field("client_id", &c.client_id)
+            .field("token_endpoint", &c.endpoint.as_str())
+            .field("auth", auth)
+            .field("scopes", &c.scopes)
+            .field("assertion_lifetime", &c.assertion_lifetime)
+            .field("timeout", &c.timeout)
+            .field("dpop", &c.dpop)
+            .field("dpop_key", &c.dpop_key)
+            .finish_non_exhaustive()
+    }
+}

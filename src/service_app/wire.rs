@@ -1,0 +1,198 @@
+//! What goes over the wire to the token endpoint and back: the response
+//! documents and their mapping to [`AccessToken`]s and [`Error`]s.
+
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, OAuthError};
+
+/// Token endpoint answers larger than this are refused: a real one is a
+/// few kilobytes.
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// `grant_type` of the client credentials grant.
+pub(crate) const GRANT_TYPE: &str = "client_credentials";
+/// `client_assertion_type` of `private_key_jwt` (RFC 7523).
+pub(crate) const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// A successful token response (RFC 6749 section 5.1).
+#[derive(Deserialize)]
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: String,
+    pub(crate) token_type: String,
+    pub(crate) expires_in: Option<u64>,
+    pub(crate) scope: Option<String>,
+}
+
+impl Drop for TokenResponse {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.access_token);
+    }
+}
+
+/// An OAuth 2.0 (`error`, `error_description`) or Okta management API
+/// (`errorCode`, `errorSummary`, `errorId`) error document.
+#[derive(Deserialize)]
+struct ErrorDocument {
+    error: Option<String>,
+    error_description: Option<String>,
+    #[serde(rename = "errorCode")]
+    error_code: Option<String>,
+    #[serde(rename = "errorSummary")]
+    error_summary: Option<String>,
+    #[serde(rename = "errorId")]
+    error_id: Option<String>,
+}
+
+/// Reads the whole body, refusing more than [`MAX_BODY_BYTES`]. The bytes
+/// are zeroized when dropped: a success body holds a token.
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let status = response.status();
+    let too_large = || Error::MalformedResponse {
+        status: Some(status),
+        reason: format!("the response body is larger than {MAX_BODY_BYTES} bytes"),
+    };
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Zeroizing::new(Vec::new());
+    while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses a `2xx` body.
+pub(crate) fn parse_success(status: StatusCode, body: &[u8]) -> Result<TokenResponse, Error> {
+    let response: TokenResponse =
+        serde_json::from_slice(body).map_err(|e| Error::MalformedResponse {
+            status: Some(status),
+            // serde_json's messages name the position and the expected
+            // type, never the input.
+            reason: format!("not a token response: {}", e.classify_reason()),
+        })?;
+    if response.access_token.is_empty() {
+        return Err(Error::MalformedResponse {
+            status: Some(status),
+            reason: "the access_token is empty".into(),
+        });
+    }
+    Ok(response)
+}
+
+trait ClassifyReason {
+    fn classify_reason(&self) -> &'static str;
+}
+
+impl ClassifyReason for serde_json::Error {
+    fn classify_reason(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not json",
+            serde_json::error::Category::Data => "missing or mistyped members",
+        }
+    }
+}
+
+/// Maps a non-`2xx` answer to an error: 429 is [`Error::RateLimited`], an
+/// error document is [`Error::OAuth`], anything else
+/// [`Error::MalformedResponse`]. Never keeps the body.
+pub(crate) fn error_from(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Error::RateLimited {
+            reset_at: rate_limit_reset(headers),
+        };
+    }
+    if status.is_redirection() {
+        return Error::MalformedResponse {
+            status: Some(status),
+            reason: "the token endpoint answered with a redirect, which is not followed".into(),
+        };
+    }
+    let doc = serde_json::from_slice::<ErrorDocument>(body).ok();
+    let Some(doc) = doc else {
+        return Error::MalformedResponse {
+            status: Some(status),
+            reason: "an error status without a json error document".into(),
+        };
+    };
+    let (error, description) = match (doc.error, doc.error_code.clone()) {
+        (Some(error), _) => (error, doc.error_description.or(doc.error_summary)),
+        (None, Some(code)) => (code, doc.error_summary.or(doc.error_description)),
+        (None, None) => {
+            return Error::MalformedResponse {
+                status: Some(status),
+                reason: "an error document without `error` or `errorCode`".into(),
+            };
+        }
+    };
+    let mut e = OAuthError::new(status, error);
+    if let Some(d) = description {
+        e = e.with_description(d);
+    }
+    if let Some(code) = doc.error_code {
+        e = e.with_error_code(code);
+    }
+    if let Some(id) = doc.error_id {
+        e = e.with_error_id(id);
+    }
+    Error::OAuth(e)
+}
+
+/// `X-Rate-Limit-Reset` (Unix seconds); the smallest when repeated.
+fn rate_limit_reset(headers: &HeaderMap) -> Option<SystemTime> {
+    headers
+        .get_all("x-rate-limit-reset")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        .min()
+        .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn okta_error_documents_keep_their_ids() {
+        let body =
+            br#"{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorId":"oae1"}"#;
+        let e = error_from(StatusCode::UNAUTHORIZED, &HeaderMap::new(), body);
+        let o = e.oauth_error().unwrap();
+        assert_eq!(o.error(), "E0000011");
+        assert_eq!(o.error_code(), Some("E0000011"));
+        assert_eq!(o.description(), Some("Invalid token provided"));
+        assert_eq!(o.error_id(), Some("oae1"));
+    }
+
+    #[test]
+    fn smallest_rate_limit_reset_wins() {
+        let mut h = HeaderMap::new();
+        h.append("x-rate-limit-reset", "200".parse().unwrap());
+        h.append("x-rate-limit-reset", "100".parse().unwrap());
+        h.append("x-rate-limit-reset", "junk".parse().unwrap());
+        assert_eq!(
+            rate_limit_reset(&h),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(100))
+        );
+    }
+
+    #[test]
+    fn documents_without_codes_are_malformed() {
+        let e = error_from(StatusCode::BAD_REQUEST, &HeaderMap::new(), b"{}");
+        assert!(matches!(e, Error::MalformedResponse { .. }));
+        let e = error_from(StatusCode::BAD_REQUEST, &HeaderMap::new(), b"<html>");
+        assert!(matches!(e, Error::MalformedResponse { .. }));
+    }
+}

@@ -1,0 +1,320 @@
+//! The management API routes `/api/v1/…`, and how Okta checks the
+//! credential on them.
+
+use std::sync::Arc;
+
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, Method};
+use serde_json::{Value, json};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+use super::jwt;
+use super::proof::{self, Expect, Refusal};
+use super::reply::{Endpoint, Fault, Reply, fault_reply};
+use super::state::{ReceivedRequest, Shared, State};
+
+/// The wiremock responder for `/api/v1/…`.
+pub(crate) struct ApiEndpoint(pub(crate) Arc<Shared>);
+
+/// The `algs` a `DPoP` challenge lists.
+const DPOP_ALGS: &str = "ES256 ES384 RS256 RS384 RS512 PS256 PS384 PS512";
+
+/// A request as logged, before the endpoint adds what it learned.
+pub(crate) fn received(request: &Request) -> ReceivedRequest {
+    let mut headers: HeaderMap = request.headers.clone();
+    for name in [AUTHORIZATION, crate::DPOP] {
+        if let http::header::Entry::Occupied(mut entry) = headers.entry(name) {
+            for value in entry.iter_mut() {
+                value.set_sensitive(true);
+            }
+        }
+    }
+    ReceivedRequest {
+        method: request.method.clone(),
+        path: request.url.path().to_owned(),
+        query: request.url.query().map(str::to_owned),
+        headers,
+        form: Vec::new(),
+        client_id: None,
+        assertion_header: None,
+        assertion_claims: None,
+        proof_header: None,
+        proof_claims: None,
+        status: 0,
+        request_id: String::new(),
+    }
+}
+
+impl Respond for ApiEndpoint {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let shared = &*self.0;
+        let now = shared.now();
+        let mut state = shared.lock();
+        let mut log = received(request);
+        if let Some((header, claims)) = request
+            .headers
+            .get(crate::DPOP)
+            .and_then(|v| v.to_str().ok())
+            .and_then(jwt::peek)
+        {
+            log.proof_header = Some(header);
+            log.proof_claims = Some(claims);
+        }
+        state.api_requests += 1;
+        let mut delay = None;
+        let reply = match state.api_faults.pop_front() {
+            Some(Fault::Delay(d)) => {
+                delay = Some(d);
+                None
+            }
+            Some(fault) => fault_reply(&fault, Endpoint::Api, now),
+            None => None,
+        };
+        let reply = reply.unwrap_or_else(|| serve(shared, &mut state, request, now));
+        let (status, mut template, request_id) = reply.finish(shared, &mut state);
+        if let Some(delay) = delay {
+            template = template.set_delay(delay);
+        }
+        log.status = status;
+        log.request_id = request_id;
+        state.record(log);
+        template
+    }
+}
+
+/// What the credential allows.
+enum Grant {
+    /// An API token: everything its admin may do.
+    All,
+    /// An access token with these scopes.
+    Scopes(Vec<String>),
+}
+
+fn serve(shared: &Shared, state: &mut State, request: &Request, now: u64) -> Reply {
+    let grant = match authenticate(shared, state, request, now) {
+        Ok(grant) => grant,
+        Err(reply) => return reply,
+    };
+    let path = request.url.path();
+    let (needed, body): (&[&str], Value) = match (&request.method, path) {
+        (&Method::GET, "/api/v1/users/me") => (
+            &[
+                "okta.users.read.self",
+                "okta.users.read",
+                "okta.users.manage",
+            ],
+            user("00u1mockadmin", "admin@example.com", "Ada", "Admin"),
+        ),
+        (&Method::GET, "/api/v1/users") => (
+            &["okta.users.read", "okta.users.manage"],
+            json!([
+                user("00u1mockadmin", "admin@example.com", "Ada", "Admin"),
+                user("00u2mockuser", "user@example.com", "Ulla", "User"),
+            ]),
+        ),
+        _ => {
+            return Reply::okta(
+                404,
+                "E0000007",
+                &format!("Not found: Resource not found: {path} (Resource)"),
+            );
+        }
+    };
+    if let Grant::Scopes(scopes) = grant
+        && !needed.iter().any(|n| scopes.iter().any(|s| s == n))
+    {
+        return Reply::okta(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        )
+        .header(
+            "www-authenticate",
+            &format!(
+                "Bearer realm=\"{}\", error=\"insufficient_scope\", \
+                 error_description=\"The access token provided does not contain the required \
+                 scopes.\", resource=\"{path}\"",
+                shared.base
+            ),
+        );
+    }
+    Reply::json(200, &body)
+}
+
+fn user(id: &str, login: &str, first: &str, last: &str) -> Value {
+    json!({
+        "id": id,
+        "status": "ACTIVE",
+        "created": "2024-01-01T00:00:00.000Z",
+        "profile": {
+            "login": login,
+            "email": login,
+            "firstName": first,
+            "lastName": last,
+        },
+    })
+}
+
+/// Okta's 401: `E0000011` with a challenge in the scheme used.
+fn unauthorized(shared: &Shared, scheme: &str, error: &str, description: &str) -> Reply {
+    let algs = if scheme == "DPoP" {
+        format!(" algs=\"{DPOP_ALGS}\",")
+    } else {
+        String::new()
+    };
+    Reply::okta(401, "E0000011", "Invalid token provided").header(
+        "www-authenticate",
+        &format!(
+            "{scheme}{algs} realm=\"{}\", error=\"{error}\", error_description=\"{description}\"",
+            shared.base
+        ),
+    )
+}
+
+fn authenticate(
+    shared: &Shared,
+    state: &mut State,
+    request: &Request,
+    now: u64,
+) -> Result<Grant, Reply> {
+    let invalid = |scheme: &str, why: &str| unauthorized(shared, scheme, "invalid_token", why);
+    let Some((scheme, credential)) = request
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+    else {
+        return Err(invalid("Bearer", "The access token is missing."));
+    };
+    let credential = credential.trim();
+    if scheme.eq_ignore_ascii_case("SSWS") {
+        return if state.api_tokens.contains(credential) {
+            Ok(Grant::All)
+        } else {
+            Err(invalid("Bearer", "The API token is invalid."))
+        };
+    }
+    let dpop = scheme.eq_ignore_ascii_case("DPoP");
+    if !dpop && !scheme.eq_ignore_ascii_case("Bearer") {
+        return Err(invalid(
+            "Bearer",
+            "The authorization scheme is not supported.",
+        ));
+    }
+    let challenge = if dpop { "DPoP" } else { "Bearer" };
+    let Some(token) = state.issued.get(credential) else {
+        return Err(invalid(challenge, "The access token is invalid."));
+    };
+    if token.revoked {
+        return Err(invalid(challenge, "The access token is invalid."));
+    }
+    if token.expires_at <= now {
+        return Err(invalid(challenge, "The access token is expired."));
+    }
+    let scopes = token.scopes.clone();
+    let jkt = token.jkt.clone();
+    match (dpop, jkt) {
+        (false, None) => Ok(Grant::Scopes(scopes)),
+        (false, Some(_)) => Err(unauthorized(
+            shared,
+            "DPoP",
+            "invalid_request",
+            "The DPoP authentication scheme is required for this access token \
+             (dpop_authentication_scheme_required).",
+        )),
+        (true, None) => Err(invalid(
+            "Bearer",
+            "The access token is not DPoP bound (access_token_not_dpop_bound).",
+        )),
+        (true, Some(jkt)) => {
+            check_resource_proof(shared, state, request, credential, &jkt, now)?;
+            Ok(Grant::Scopes(scopes))
+        }
+    }
+}
+
+/// The `DPoP` proof of a resource request: RFC 9449 §7 and the binding.
+fn check_resource_proof(
+    shared: &Shared,
+    state: &mut State,
+    request: &Request,
+    token: &str,
+    jkt: &str,
+    now: u64,
+) -> Result<(), Reply> {
+    let refuse = |error: &str, why: &str| unauthorized(shared, "DPoP", error, why);
+    let proofs: Vec<_> = request.headers.get_all(crate::DPOP).iter().collect();
+    let proof = match proofs.as_slice() {
+        [] => {
+            return Err(refuse(
+                "invalid_dpop_proof",
+                "The DPoP proof JWT header is missing.",
+            ));
+        }
+        [proof] => proof.to_str().unwrap_or_default(),
+        _ => {
+            return Err(refuse(
+                "invalid_dpop_proof",
+                "Only one DPoP proof JWT may be sent.",
+            ));
+        }
+    };
+    let path = percent_encoding::percent_decode_str(request.url.path()).decode_utf8_lossy();
+    let htu = format!("{}{path}", shared.base);
+    let nonce = state.nonce.clone();
+    let expect = Expect {
+        htm: request.method.as_str(),
+        htu: &htu,
+        now,
+        nonce: state.require_resource_nonce.then_some(nonce.as_str()),
+        access_token: Some(token),
+    };
+    match proof::verify(proof, &expect, &mut state.proof_jtis) {
+        Ok(thumbprint) if thumbprint == jkt => Ok(()),
+        Ok(_) => Err(refuse(
+            "invalid_dpop_proof",
+            "The DPoP proof key does not match the access token binding.",
+        )),
+        Err(Refusal::NeedsNonce) => {
+            let mut reply = refuse(
+                "use_dpop_nonce",
+                "Resource server requires nonce in DPoP proof.",
+            );
+            reply = reply.header("dpop-nonce", &nonce);
+            Err(reply)
+        }
+        Err(Refusal::Replayed) => Err(refuse(
+            "invalid_dpop_proof",
+            "The DPoP proof JWT has already been used (dpop_proof_already_used).",
+        )),
+        Err(Refusal::WrongAth) => Err(refuse(
+            "invalid_dpop_proof",
+            "The 'ath' claim in the DPoP proof JWT is invalid (dpop_proof_invalid_ath).",
+        )),
+        Err(Refusal::Invalid(why)) => Err(refuse("invalid_dpop_proof", &why)),
+    }
+}
+
+/// Every other path: Okta's 404, with the usual headers.
+pub(crate) struct Fallback(pub(crate) Arc<Shared>);
+
+impl Respond for Fallback {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let shared = &*self.0;
+        let mut state = shared.lock();
+        let mut log = received(request);
+        let reply = Reply::okta(
+            404,
+            "E0000007",
+            &format!(
+                "Not found: Resource not found: {} (Resource)",
+                request.url.path()
+            ),
+        );
+        let (status, template, request_id) = reply.finish(shared, &mut state);
+        log.status = status;
+        log.request_id = request_id;
+        state.record(log);
+        template
+    }
+}

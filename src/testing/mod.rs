@@ -1,0 +1,332 @@
+//! A strict fake Okta org on loopback, for integration tests. **For tests
+//! only** (feature `test-util`).
+//!
+//! [`MockOkta`] runs a [wiremock] server that answers like an Okta org:
+//!
+//! - the token endpoints `POST /oauth2/v1/token` (org authorization server)
+//!   and `POST /oauth2/{id}/v1/token` (custom ones) run the client
+//!   credentials grant with Okta's checks and errors: `private_key_jwt`
+//!   client assertions verified against the registered keys (`kid`, `iss`,
+//!   `sub`, exact `aud`, `exp` ≤ 1 h, `iat`, `jti` never reused), granted
+//!   scopes, DPoP (RFC 9449) proofs with the `use_dpop_nonce` handshake, and
+//!   `client_secret_basic` on custom authorization servers only;
+//! - the management API `GET /api/v1/users` and `GET /api/v1/users/me`
+//!   accept `SSWS` API tokens, `Bearer` tokens and `DPoP` tokens with a
+//!   valid proof, and answer everything else with Okta's `E0000011` 401 and
+//!   a `WWW-Authenticate` challenge;
+//! - any other path gets Okta's `404` (`E0000007`);
+//! - every answer carries `Date`, `X-Okta-Request-Id` and the
+//!   `X-Rate-Limit-*` headers.
+//!
+//! Tests can count and inspect what arrived ([`MockOkta::received`]),
+//! expire or revoke tokens, rotate the DPoP nonce and inject faults
+//! ([`Fault`]).
+//!
+//! The fake org reads the clock of the tokio runtime that started it, so
+//! `#[tokio::test(start_paused = true)]` and `tokio::time::advance` move
+//! its time too (token expiry, `iat`/`exp` checks, rate-limit resets).
+//!
+//! # Example: a complete integration test
+//!
+//! ```
+//! use okta_auth::http::Method;
+//! use okta_auth::testing::MockOkta;
+//! use okta_auth::{ApiTokenSource, TokenSource};
+//!
+//! // In your crate: #[tokio::test] async fn lists_users() { … }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let okta = MockOkta::start().await;
+//! okta.register_api_token("00test-api-token");
+//!
+//! // The code under test, pointed at the fake org.
+//! let source = ApiTokenSource::new("00test-api-token")?;
+//! let url = okta.org_url().endpoint("api/v1/users");
+//! let headers = source.token().await?.authorize(&Method::GET, &url)?;
+//! let response = reqwest::Client::new().get(url).headers(headers).send().await?;
+//!
+//! assert_eq!(response.status(), 200);
+//! assert_eq!(okta.api_requests(), 1);
+//! let users: Vec<serde_json::Value> = response.json().await?;
+//! assert_eq!(users[0]["profile"]["login"], "admin@example.com");
+//!
+//! // A token the org no longer knows gets Okta's 401.
+//! okta.revoke("00test-api-token");
+//! let url = okta.org_url().endpoint("api/v1/users/me");
+//! let headers = source.token().await?.authorize(&Method::GET, &url)?;
+//! let response = reqwest::Client::new().get(url).headers(headers).send().await?;
+//! assert_eq!(response.status(), 401);
+//! # Ok(()) }
+//! ```
+//!
+//! A service app is registered with its public key; the client then gets
+//! tokens from [`MockOkta::token_endpoint`]:
+//!
+//! ```no_run
+//! # async fn run(public_jwk: okta_auth::jsonwebtoken::jwk::Jwk) -> Result<(), okta_auth::Error> {
+//! use okta_auth::testing::{MockOkta, ServiceApp};
+//!
+//! let okta = MockOkta::start().await;
+//! okta.register_service_app(
+//!     ServiceApp::new("0oa-service")
+//!         .jwk(public_jwk) // with a kid
+//!         .scopes(["okta.users.read"])
+//!         .dpop(true, true),
+//! )?;
+//! // … drive your client against okta.org_url() …
+//! assert_eq!(okta.token_requests("0oa-service"), 0);
+//! # Ok(()) }
+//! ```
+//!
+//! # Decisions where Okta is not fully specified
+//!
+//! - An assertion whose `exp` is more than 1 h ahead, or whose `exp - iat`
+//!   is 3600 s or more, is rejected ("expiration too far into the
+//!   future"); [`CLOCK_SKEW`] is tolerated on `iat` and `exp`.
+//! - `ES512` assertions are rejected (Okta takes them; the mock cannot
+//!   verify them).
+//! - Scopes: a request must ask for at least one scope; if none of the
+//!   requested scopes is granted the answer is `consent_required`, if some
+//!   are missing `invalid_scope`.
+//! - A DPoP proof sent for an app that does not require DPoP is verified
+//!   (without a nonce) and binds the token (RFC 9449 §5).
+//! - A replayed DPoP proof at the token endpoint gets 400
+//!   `dpop_proof_already_used`; at the API, 401 `invalid_dpop_proof` naming
+//!   `dpop_proof_already_used` in the description.
+//! - [`MockOkta::start`] must run inside the test's tokio runtime: that
+//!   runtime's clock is the fake org's clock.
+//! - [`MockOkta::rotate_nonce`] invalidates the previous nonce at once (a
+//!   real org honours an old nonce for a while).
+
+mod api;
+mod app;
+mod assertion;
+mod client_auth;
+mod jwt;
+mod proof;
+mod reply;
+mod state;
+mod token_endpoint;
+
+use std::fmt;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use url::Url;
+use wiremock::matchers::{any, path_regex};
+use wiremock::{Mock, MockServer};
+
+use crate::error::Error;
+use crate::org::OrgUrl;
+
+pub use app::{DEFAULT_TOKEN_LIFETIME, MAX_KEYS, MIN_RSA_BITS, ServiceApp};
+pub use assertion::{CLOCK_SKEW, MAX_ASSERTION_LIFETIME};
+pub use proof::MAX_PROOF_AGE;
+pub use reply::{Fault, OVERSIZED_BODY_LEN, RATE_LIMIT};
+pub use state::{RECEIVED_LIMIT, ReceivedRequest};
+
+use state::{SecretClient, Shared, new_nonce};
+
+/// A fake Okta org on loopback. See the [module docs](self).
+///
+/// Dropping it stops the server.
+pub struct MockOkta {
+    server: MockServer,
+    shared: Arc<Shared>,
+    org: OrgUrl,
+}
+
+impl MockOkta {
+    /// Starts a fake org on a free loopback port. Its clock is the clock of
+    /// the calling tokio runtime.
+    pub async fn start() -> Self {
+        let server = MockServer::start().await;
+        let base = server.uri().trim_end_matches('/').to_owned();
+        let handle = tokio::runtime::Handle::try_current().ok();
+        let shared = Arc::new(Shared::new(base.clone(), handle));
+        Mock::given(path_regex(r"^/oauth2/([A-Za-z0-9]+/)?v1/token$"))
+            .respond_with(token_endpoint::TokenEndpoint(Arc::clone(&shared)))
+            .mount(&server)
+            .await;
+        Mock::given(path_regex(r"^/api/v1/"))
+            .respond_with(api::ApiEndpoint(Arc::clone(&shared)))
+            .mount(&server)
+            .await;
+        Mock::given(any())
+            .respond_with(api::Fallback(Arc::clone(&shared)))
+            .with_priority(u8::MAX)
+            .mount(&server)
+            .await;
+        // wiremock's uri is always `http://{loopback ip}:{port}`, which
+        // `OrgUrl` accepts.
+        let org = OrgUrl::parse(&base)
+            .unwrap_or_else(|_| unreachable!("a loopback http url is a valid org url"));
+        Self {
+            server,
+            shared,
+            org,
+        }
+    }
+
+    /// The base URI, `http://127.0.0.1:{port}` (no trailing slash).
+    pub fn uri(&self) -> String {
+        self.shared.base.clone()
+    }
+
+    /// The org URL of the fake org.
+    pub fn org_url(&self) -> OrgUrl {
+        self.org.clone()
+    }
+
+    /// The token endpoint of the org authorization server,
+    /// `{uri}/oauth2/v1/token`.
+    pub fn token_endpoint(&self) -> Url {
+        self.org.token_endpoint()
+    }
+
+    /// Registers an API token, accepted as `Authorization: SSWS {token}`.
+    pub fn register_api_token(&self, token: impl Into<String>) {
+        self.shared.lock().api_tokens.insert(token.into());
+    }
+
+    /// Registers an API service app. Fails with [`Error::Key`] as Okta
+    /// does when adding keys: RSA keys under [`MIN_RSA_BITS`], curves other
+    /// than P-256/P-384, duplicate `kid`s, more than [`MAX_KEYS`] keys.
+    /// Registering a client id again replaces the app.
+    pub fn register_service_app(&self, app: ServiceApp) -> Result<(), Error> {
+        app.validate()?;
+        self.shared.lock().apps.insert(app.client_id.clone(), app);
+        Ok(())
+    }
+
+    /// Registers a custom authorization server `id` (ASCII letters and
+    /// digits, e.g. `default`), answering at `{uri}/oauth2/{id}/v1/token`.
+    pub fn register_custom_server(&self, id: impl Into<String>) -> Result<(), Error> {
+        let id = id.into();
+        // Validates the id the way endpoints are built.
+        self.org.custom_token_endpoint(&id)?;
+        self.shared.lock().custom_servers.entry(id).or_default();
+        Ok(())
+    }
+
+    /// Registers a client of custom authorization server `server_id` that
+    /// authenticates with `client_secret_basic` and may get `scopes`. The
+    /// server must be registered. (Secrets are refused on the org
+    /// authorization server, as by Okta.)
+    pub fn register_secret_client<I, S>(
+        &self,
+        server_id: &str,
+        client_id: impl Into<String>,
+        secret: impl Into<String>,
+        scopes: I,
+    ) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut state = self.shared.lock();
+        let clients = state.custom_servers.get_mut(server_id).ok_or_else(|| {
+            Error::Config(format!(
+                "custom authorization server {server_id:?} is not registered"
+            ))
+        })?;
+        clients.insert(
+            client_id.into(),
+            SecretClient {
+                secret: SecretString::from(secret.into()),
+                scopes: scopes.into_iter().map(Into::into).collect(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Makes DPoP resource requests (`/api/v1/…`) demand the current nonce:
+    /// without it they get `401` with `WWW-Authenticate: DPoP
+    /// error="use_dpop_nonce"` and a `DPoP-Nonce` header. Okta's management
+    /// API does not do this today. Defaults to `false`.
+    pub fn require_resource_nonce(&self, require: bool) {
+        self.shared.lock().require_resource_nonce = require;
+    }
+
+    /// The DPoP nonce proofs must carry now.
+    pub fn current_nonce(&self) -> String {
+        self.shared.lock().nonce.clone()
+    }
+
+    /// Replaces the DPoP nonce; proofs with the old one get
+    /// `use_dpop_nonce` from now on. Returns the new nonce.
+    pub fn rotate_nonce(&self) -> String {
+        let nonce = new_nonce();
+        self.shared.lock().nonce = nonce.clone();
+        nonce
+    }
+
+    /// How many token requests spoke for `client_id` (faulted and rejected
+    /// ones included).
+    pub fn token_requests(&self, client_id: &str) -> usize {
+        self.shared
+            .lock()
+            .token_requests
+            .get(client_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many management API requests arrived (rejected and faulted ones
+    /// included).
+    pub fn api_requests(&self) -> usize {
+        self.shared.lock().api_requests
+    }
+
+    /// The last [`RECEIVED_LIMIT`] token and API requests, oldest first.
+    pub fn received(&self) -> Vec<ReceivedRequest> {
+        self.shared.lock().received.iter().cloned().collect()
+    }
+
+    /// Expires every access token issued so far: the API answers them with
+    /// 401.
+    pub fn expire_all_tokens(&self) {
+        let now = self.shared.now();
+        for token in self.shared.lock().issued.values_mut() {
+            token.expires_at = token.expires_at.min(now);
+        }
+    }
+
+    /// Revokes an issued access token or a registered API token, given its
+    /// secret; `false` if the org knew no such token.
+    pub fn revoke(&self, token_secret: &str) -> bool {
+        let mut state = self.shared.lock();
+        let api = state.api_tokens.remove(token_secret);
+        let issued = match state.issued.get_mut(token_secret) {
+            Some(token) => {
+                token.revoked = true;
+                true
+            }
+            None => false,
+        };
+        api || issued
+    }
+
+    /// Answers the next `n` token requests (any client, any authorization
+    /// server) with `fault`, after those already queued.
+    pub fn fail_next_token_requests(&self, n: usize, fault: Fault) {
+        let mut state = self.shared.lock();
+        state.token_faults.extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// Answers the next `n` management API requests with `fault`, after
+    /// those already queued.
+    pub fn fail_next_api_requests(&self, n: usize, fault: Fault) {
+        let mut state = self.shared.lock();
+        state.api_faults.extend(std::iter::repeat_n(fault, n));
+    }
+}
+
+impl fmt::Debug for MockOkta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockOkta")
+            .field("uri", &self.shared.base)
+            .field("server", &self.server.address())
+            .finish_non_exhaustive()
+    }
+}

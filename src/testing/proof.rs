@@ -1,0 +1,126 @@
+//! DPoP proofs (RFC 9449), checked as Okta does.
+
+use std::collections::HashSet;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::Jwk;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::assertion::CLOCK_SKEW;
+use super::jwt;
+
+/// How old a DPoP proof may be: 5 minutes, as at Okta.
+pub const MAX_PROOF_AGE: u64 = 300;
+
+/// The algorithms a DPoP proof may use: asymmetric only.
+pub(crate) const ALGORITHMS: &[Algorithm] = &[
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
+/// JWK members that only a private key has.
+const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// What the proof must match.
+pub(crate) struct Expect<'a> {
+    /// The request method.
+    pub(crate) htm: &'a str,
+    /// The request URL without query, path percent-decoded.
+    pub(crate) htu: &'a str,
+    pub(crate) now: u64,
+    /// The nonce the proof must carry, when one is required.
+    pub(crate) nonce: Option<&'a str>,
+    /// The access token the proof must hash into `ath` (resource requests).
+    pub(crate) access_token: Option<&'a str>,
+}
+
+/// Why a proof was refused.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// `invalid_dpop_proof` with this description.
+    Invalid(String),
+    /// The `jti` was seen before (`dpop_proof_already_used`).
+    Replayed,
+    /// Missing or stale nonce (`use_dpop_nonce`).
+    NeedsNonce,
+    /// `ath` does not match the access token (`dpop_proof_invalid_ath`).
+    WrongAth,
+}
+
+/// Verifies `proof` and records its `jti` in `used` once the signature,
+/// `htm`, `htu` and `iat` have passed. Returns the key's thumbprint.
+pub(crate) fn verify(
+    proof: &str,
+    expect: &Expect<'_>,
+    used: &mut HashSet<String>,
+) -> Result<String, Refusal> {
+    let invalid = |why: &str| Refusal::Invalid(why.to_owned());
+    let (header, claims) =
+        jwt::peek(proof).ok_or_else(|| invalid("The DPoP proof JWT is malformed."))?;
+    if jwt::string(&header, "typ") != Some("dpop+jwt") {
+        return Err(invalid(
+            "The DPoP proof JWT 'typ' header must be 'dpop+jwt'.",
+        ));
+    }
+    let alg = jwt::string(&header, "alg")
+        .and_then(|a| jwt::algorithm(a, ALGORITHMS))
+        .ok_or_else(|| invalid("The DPoP proof JWT 'alg' header is not supported."))?;
+    let jwk_value = header
+        .get("jwk")
+        .and_then(Value::as_object)
+        .ok_or_else(|| invalid("The DPoP proof JWT 'jwk' header is missing."))?;
+    if PRIVATE_MEMBERS.iter().any(|m| jwk_value.contains_key(*m)) {
+        return Err(invalid(
+            "The DPoP proof JWT 'jwk' header must not contain a private key.",
+        ));
+    }
+    let jwk: Jwk = serde_json::from_value(Value::Object(jwk_value.clone()))
+        .map_err(|_| invalid("The DPoP proof JWT 'jwk' header is invalid."))?;
+    if !jwt::signature_ok(proof, &jwk, alg) {
+        return Err(invalid("The DPoP proof JWT signature is invalid."));
+    }
+    if jwt::string(&claims, "htm") != Some(expect.htm) {
+        return Err(invalid("The DPoP proof JWT 'htm' claim is invalid."));
+    }
+    let htu = jwt::string(&claims, "htu").unwrap_or_default();
+    let htu = percent_encoding::percent_decode_str(htu).decode_utf8_lossy();
+    if htu != expect.htu {
+        return Err(invalid("The DPoP proof JWT 'htu' claim is invalid."));
+    }
+    let iat = jwt::seconds(&claims, "iat")
+        .ok_or_else(|| invalid("The DPoP proof JWT 'iat' claim is missing."))?;
+    if iat > expect.now + CLOCK_SKEW {
+        return Err(invalid("The DPoP proof JWT was issued in the future."));
+    }
+    if iat + MAX_PROOF_AGE < expect.now {
+        return Err(invalid("The DPoP proof JWT was issued too long ago."));
+    }
+    let jti = jwt::string(&claims, "jti")
+        .filter(|j| !j.is_empty())
+        .ok_or_else(|| invalid("The DPoP proof JWT 'jti' claim is missing."))?;
+    if !used.insert(jti.to_owned()) {
+        return Err(Refusal::Replayed);
+    }
+    if let Some(nonce) = expect.nonce
+        && jwt::string(&claims, "nonce") != Some(nonce)
+    {
+        return Err(Refusal::NeedsNonce);
+    }
+    if let Some(token) = expect.access_token {
+        let ath = URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()));
+        if jwt::string(&claims, "ath") != Some(ath.as_str()) {
+            return Err(Refusal::WrongAth);
+        }
+    }
+    crate::dpop::jwk_thumbprint(&jwk)
+        .map_err(|_| invalid("The DPoP proof JWT 'jwk' header is invalid."))
+}
