@@ -8,6 +8,8 @@ mod downstream;
 mod dpop;
 #[cfg(feature = "middleware")]
 mod middleware;
+#[cfg(all(feature = "middleware", feature = "test-util"))]
+mod middleware_mock_okta;
 #[cfg(feature = "test-util")]
 mod mock_okta;
 mod org_url;
