@@ -1,7 +1,8 @@
 //! A request through `OktaAuth` (a pre-fetched Bearer token, as a warm
 //! cache serves it) beside the same reqwest-middleware client without it,
 //! against one loopback wiremock server, in one group. The ratio is the
-//! middleware's overhead on a real (if short) round trip.
+//! middleware's overhead on a real (if short) round trip. Plain reqwest is
+//! measured too, for the cost of reqwest-middleware itself.
 
 use std::hint::black_box;
 
@@ -47,10 +48,17 @@ fn requests(c: &mut Criterion) {
         .redirect(auth.redirect_policy())
         .build()
         .unwrap();
+    let plain = http.clone();
     let bare: ClientWithMiddleware = ClientBuilder::new(http.clone()).build();
     let with_auth: ClientWithMiddleware = ClientBuilder::new(http).with(auth).build();
 
     let mut group = c.benchmark_group("middleware_request");
+    group.bench_function("reqwest_bare", |b| {
+        b.to_async(&rt).iter(|| async {
+            let r = plain.get(url.clone()).send().await.unwrap();
+            black_box(r.bytes().await.unwrap())
+        })
+    });
     group.bench_function("reqwest_middleware_bare", |b| {
         b.to_async(&rt).iter(|| async {
             let r = bare.get(url.clone()).send().await.unwrap();
