@@ -152,12 +152,13 @@ impl OktaAuth {
             // Taken before the credentials go in: a retry or a redirect
             // starts from the caller's own headers.
             let spare = req.try_clone();
-            let credentials = token
-                .authorize(req.method(), req.url())
-                .map_err(middleware_error)?;
-            // `extend` replaces any `DPoP` header the caller set; it cannot
-            // panic, since a HeaderMap yields a name with its first value.
-            req.headers_mut().extend(credentials);
+            // Moved out and back so the method and URL can be read while
+            // the headers are written; replaces any `DPoP` header the
+            // caller set.
+            let mut headers = std::mem::take(req.headers_mut());
+            let authorized = token.authorize_into(req.method(), req.url(), &mut headers);
+            *req.headers_mut() = headers;
+            authorized.map_err(middleware_error)?;
             let sent_origin = token.dpop_key().map(|_| req.url().origin());
             let resp = next.clone().run(req, extensions).await?;
 
