@@ -27,11 +27,9 @@ impl TokenSource for Prefetched {
     }
 }
 
-fn requests(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+/// A fresh loopback server and a fresh client (its own connection pool) for
+/// one bench function, so no function inherits another's server state.
+fn fresh(rt: &tokio::runtime::Runtime) -> (MockServer, reqwest::Client, OrgUrl) {
     let server = rt.block_on(async {
         let server = MockServer::builder()
             .disable_request_recording()
@@ -44,31 +42,46 @@ fn requests(c: &mut Criterion) {
         server
     });
     let org: OrgUrl = server.uri().parse().unwrap();
-    let url = org.endpoint("api/v1/users");
-    let token = AccessToken::new(TokenType::Bearer, "eyJraWQiOiJiZW5jaCJ9.payload.sig").unwrap();
-    let auth = OktaAuth::new(org.clone(), Prefetched(token));
+    let policy = OktaAuth::new(org.clone(), Prefetched(token())).redirect_policy();
+    let http = reqwest::Client::builder().redirect(policy).build().unwrap();
+    (server, http, org)
+}
 
-    let http = reqwest::Client::builder()
-        .redirect(auth.redirect_policy())
+fn token() -> AccessToken {
+    AccessToken::new(TokenType::Bearer, "eyJraWQiOiJiZW5jaCJ9.payload.sig").unwrap()
+}
+
+fn requests(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap();
-    let plain = http.clone();
-    let bare: ClientWithMiddleware = ClientBuilder::new(http.clone()).build();
-    let with_auth: ClientWithMiddleware = ClientBuilder::new(http).with(auth).build();
-
     let mut group = c.benchmark_group("middleware_request");
+
+    let (_server, plain, org) = fresh(&rt);
+    let url = org.endpoint("api/v1/users");
     group.bench_function("reqwest_bare", |b| {
         b.to_async(&rt).iter(|| async {
             let r = plain.get(url.clone()).send().await.unwrap();
             black_box(r.bytes().await.unwrap())
         })
     });
+
+    let (_server, http, org) = fresh(&rt);
+    let url = org.endpoint("api/v1/users");
+    let bare: ClientWithMiddleware = ClientBuilder::new(http).build();
     group.bench_function("reqwest_middleware_bare", |b| {
         b.to_async(&rt).iter(|| async {
             let r = bare.get(url.clone()).send().await.unwrap();
             black_box(r.bytes().await.unwrap())
         })
     });
+
+    let (_server, http, org) = fresh(&rt);
+    let url = org.endpoint("api/v1/users");
+    let with_auth: ClientWithMiddleware = ClientBuilder::new(http)
+        .with(OktaAuth::new(org, Prefetched(token())))
+        .build();
     group.bench_function("okta_auth_bearer", |b| {
         b.to_async(&rt).iter(|| async {
             let r = with_auth.get(url.clone()).send().await.unwrap();
@@ -76,7 +89,6 @@ fn requests(c: &mut Criterion) {
         })
     });
     group.finish();
-    drop(server);
 }
 
 /// Answers every request with `200` without sending it.
@@ -103,11 +115,10 @@ fn overhead(c: &mut Criterion) {
         .unwrap();
     let org: OrgUrl = "https://example.okta.com".parse().unwrap();
     let url = org.endpoint("api/v1/users");
-    let token = AccessToken::new(TokenType::Bearer, "eyJraWQiOiJiZW5jaCJ9.payload.sig").unwrap();
     let http = reqwest::Client::new();
     let bare = ClientBuilder::new(http.clone()).with(Canned).build();
     let with_auth = ClientBuilder::new(http)
-        .with(OktaAuth::new(org, Prefetched(token)))
+        .with(OktaAuth::new(org, Prefetched(token())))
         .with(Canned)
         .build();
 
