@@ -173,12 +173,7 @@ impl DpopKey {
     /// (printable ASCII without spaces, quotes or backslashes); anything else
     /// is an [`Error::Dpop`] and is not remembered.
     pub fn remember_nonce(&self, url: &Url, nonce: &str) -> Result<(), Error> {
-        let valid = !nonce.is_empty()
-            && nonce.len() <= 1024
-            && nonce
-                .bytes()
-                .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
-        if !valid {
+        if !is_valid_nonce(nonce) {
             return Err(Error::Dpop("the server sent an unusable DPoP-Nonce".into()));
         }
         let mut nonces = self.inner.nonces.lock().unwrap_or_else(|p| p.into_inner());
@@ -192,6 +187,17 @@ impl DpopKey {
 pub fn jwk_thumbprint(jwk: &Jwk) -> Result<String, Error> {
     jwk.thumbprint(ThumbprintHash::SHA256)
         .map_err(|_| Error::Key("cannot compute the thumbprint of this jwk".into()))
+}
+
+/// Whether `nonce` is usable as a DPoP nonce: 1 to 1024 characters of the
+/// RFC 9449 `nonce` syntax (printable ASCII without spaces, quotes or
+/// backslashes). The one rule for every place that accepts a nonce.
+pub(crate) fn is_valid_nonce(nonce: &str) -> bool {
+    !nonce.is_empty()
+        && nonce.len() <= 1024
+        && nonce
+            .bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
 }
 
 /// The key of the nonce memory: the URL's ASCII origin.

@@ -11,7 +11,8 @@
 //!   often bound to a key with DPoP (RFC 9449).
 //!
 //! A source yields an [`AccessToken`]; the token knows how to authorize one
-//! HTTP request ([`AccessToken::authorize`]).
+//! HTTP request ([`AccessToken::authorize`]). When Okta refuses one,
+//! [`AuthChallenge`] reads its `WWW-Authenticate` answer.
 //!
 //! # Quick start
 //!
@@ -35,7 +36,10 @@
 //!
 //! - `rustls` *(default)*: reqwest uses rustls for TLS.
 //! - `native-tls`: reqwest uses the platform's TLS library.
-//! - `middleware` *(default)*: `OktaAuth`, a reqwest-middleware middleware.
+//! - `middleware` *(default)*: `OktaAuth` (tokens on requests to the org,
+//!   `401` and DPoP-nonce retries, no credential to another origin) and
+//!   `OktaRateLimit` (waits out Okta's `429`s), reqwest-middleware
+//!   middleware.
 //! - `test-util`: `testing::MockOkta`, a fake Okta org on loopback. **For
 //!   tests only.**
 //!
@@ -59,11 +63,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api_token;
+mod challenge;
 mod clock;
 mod dpop;
 mod error;
 mod jws;
 mod key;
+#[cfg(feature = "middleware")]
+mod middleware;
 mod org;
 mod service_app;
 #[cfg(feature = "test-util")]
@@ -72,9 +79,12 @@ pub mod testing;
 mod token;
 
 pub use api_token::ApiTokenSource;
+pub use challenge::{AuthChallenge, Challenge, DPOP_NONCE, MAX_WWW_AUTHENTICATE_LEN};
 pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
 pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};
+#[cfg(feature = "middleware")]
+pub use middleware::{OktaAuth, OktaRateLimit, RateLimit};
 pub use org::OrgUrl;
 pub use service_app::{
     DEFAULT_ASSERTION_LIFETIME, DEFAULT_TOKEN_REQUEST_TIMEOUT, DpopMode, MAX_ASSERTION_LIFETIME,
@@ -88,6 +98,11 @@ pub use http;
 pub use jsonwebtoken;
 /// Re-exported: the JWS algorithms a [`SigningKey`] can sign with.
 pub use jsonwebtoken::Algorithm;
+/// Re-exported: the `reqwest-middleware` crate (and through it `reqwest`),
+/// whose `Middleware` trait [`OktaAuth`] and [`OktaRateLimit`] implement.
+#[cfg(feature = "middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+pub use reqwest_middleware;
 /// Re-exported: the `secrecy` crate, whose types hold our secrets.
 pub use secrecy;
 /// Re-exported: the `url` crate, whose types appear in this API.

@@ -217,6 +217,32 @@ impl AccessToken {
 
     /// Authorizes an `http::Request`, for clients other than reqwest (hyper,
     /// ureq, …): the same headers as [`authorize`](Self::authorize).
+    ///
+    /// ```
+    /// use okta_auth::http::{Method, Request};
+    /// use okta_auth::{ApiTokenSource, OrgUrl, TokenSource};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let org: OrgUrl = "https://example.okta.com".parse()?;
+    /// let source = ApiTokenSource::new("00abc")?;
+    /// let url = org.endpoint("api/v1/users");
+    ///
+    /// let mut request = Request::builder()
+    ///     .method(Method::GET)
+    ///     .uri(format!("{url}?limit=10"))
+    ///     .body(())?;
+    /// // Only to the org the token came from.
+    /// assert!(org.is_same_origin(&url));
+    /// source.token().await?.authorize_request(&mut request)?;
+    /// assert_eq!(request.headers()["authorization"], "SSWS 00abc");
+    /// assert!(request.headers()["authorization"].is_sensitive());
+    ///
+    /// // Now hand it to your client: hyper's `client.request(request)`,
+    /// // ureq 3's `agent.run(request)`, …
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(run()).unwrap();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn authorize_request<B>(&self, request: &mut http::Request<B>) -> Result<(), Error> {
         let url = Url::parse(&request.uri().to_string())
             .map_err(|_| Error::Config("the request uri is not an absolute url".into()))?;

@@ -2,9 +2,14 @@
 //! black-box through the public API.
 
 mod api_token;
+mod challenge;
 #[cfg(feature = "test-util")]
 mod downstream;
 mod dpop;
+#[cfg(feature = "middleware")]
+mod middleware;
+#[cfg(all(feature = "middleware", feature = "test-util"))]
+mod middleware_mock_okta;
 #[cfg(feature = "test-util")]
 mod mock_okta;
 mod org_url;

@@ -1,0 +1,292 @@
+//! [`OktaAuth`]: a token on every request to the Okta org, and nowhere else.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use http::header::{
+    AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
+    PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+};
+use http::{Extensions, Method, StatusCode};
+use reqwest::{Request, Response, redirect};
+use reqwest_middleware::{Middleware, Next};
+
+use super::middleware_error;
+use crate::challenge::{AuthChallenge, DPOP_NONCE};
+use crate::error::Error;
+use crate::org::OrgUrl;
+use crate::token::{AccessToken, DPOP, TokenSource};
+
+/// A [`reqwest_middleware::Middleware`] that authorizes requests to one Okta
+/// org with tokens from a [`TokenSource`].
+///
+/// For a request to the org's origin (same scheme, host and port) it takes a
+/// token from the source and adds [`AccessToken::authorize`]'s headers:
+/// `Authorization` and, for a DPoP-bound token, a fresh `DPoP` proof for that
+/// method and URL. Every other request passes untouched, and so does a
+/// request that already carries `Authorization`.
+///
+/// - **`401`**: the token is reported with [`TokenSource::invalidate`]
+///   (after every `401`), a new one is fetched and the request is retried
+///   once, if its body can be cloned (not a stream); otherwise, or if the
+///   retry is refused too, the `401` is returned as the response.
+/// - **DPoP nonce**: a `401` with `WWW-Authenticate: DPoP
+///   error="use_dpop_nonce"` and a `DPoP-Nonce` is retried once with the
+///   nonce in a new proof; the nonce is remembered on the token's
+///   [`DpopKey`](crate::DpopKey), as is any `DPoP-Nonce` the org sends.
+///   There is never more than one authorization retry per request.
+/// - **Redirects**: build the client with
+///   [`redirect_policy`](Self::redirect_policy) (or
+///   `reqwest::redirect::Policy::none()`). reqwest drops `Authorization` on
+///   a redirect to another host but keeps the `DPoP` header; with this policy
+///   the client stops at redirects from the org and `OktaAuth` follows them
+///   itself (at most [`MAX_REDIRECTS`](Self::MAX_REDIRECTS)): within the org
+///   with a fresh proof for the new URL, elsewhere without `Authorization`,
+///   `DPoP`, `Cookie` or `Proxy-Authorization`. If the client follows a
+///   redirect to another origin on its own while a DPoP token is in use, the
+///   request fails with [`Error::Config`] so the misconfiguration is seen.
+///
+/// Attach it *after* [`OktaRateLimit`](crate::OktaRateLimit) (see there
+/// for the stacking order).
+///
+/// ```no_run
+/// use okta_auth::{ApiTokenSource, OktaAuth, OrgUrl};
+/// use reqwest_middleware::ClientBuilder;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// let org: OrgUrl = "https://example.okta.com".parse()?;
+/// let auth = OktaAuth::new(org.clone(), ApiTokenSource::new("00abc…")?);
+/// let http = reqwest::Client::builder().redirect(auth.redirect_policy()).build()?;
+/// let client = ClientBuilder::new(http).with(auth).build();
+/// let me = client.get(org.endpoint("api/v1/users/me")).send().await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// Errors of the middleware come back as
+/// [`reqwest_middleware::Error::Middleware`], an `anyhow::Error` that wraps
+/// an [`okta_auth::Error`](crate::Error) (the token source failed, a token
+/// cannot go in a header, …). Get it back with `downcast_ref`:
+///
+/// ```no_run
+/// # async fn run(client: reqwest_middleware::ClientWithMiddleware) {
+/// match client.get("https://example.okta.com/api/v1/users").send().await {
+///     Ok(response) => println!("{}", response.status()),
+///     Err(reqwest_middleware::Error::Middleware(e)) => match e.downcast_ref::<okta_auth::Error>() {
+///         Some(okta) if okta.is_transient() => println!("try again later: {okta}"),
+///         Some(okta) => println!("fix the configuration: {okta}"),
+///         None => println!("another middleware failed: {e}"),
+///     },
+///     Err(reqwest_middleware::Error::Reqwest(e)) => println!("http error: {e}"),
+/// }
+/// # }
+/// ```
+///
+/// A `401` that the retry could not fix is returned as the response, not as
+/// an error; [`AuthChallenge::from_response`](crate::AuthChallenge::from_response)
+/// turns its `WWW-Authenticate` into an [`Error`] (for example
+/// `invalid_dpop_proof` with its description).
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+#[derive(Clone)]
+pub struct OktaAuth {
+    org: OrgUrl,
+    source: Arc<dyn TokenSource>,
+}
+
+impl OktaAuth {
+    /// The most redirects from the org that `OktaAuth` follows for one
+    /// request, as many as reqwest's default policy.
+    pub const MAX_REDIRECTS: usize = 10;
+
+    /// Authorizes requests to `org_url` with tokens from `source` (usually
+    /// a cached source).
+    pub fn new(org_url: OrgUrl, source: impl TokenSource + 'static) -> Self {
+        Self {
+            org: org_url,
+            source: Arc::new(source),
+        }
+    }
+
+    /// The org whose requests are authorized.
+    pub fn org_url(&self) -> &OrgUrl {
+        &self.org
+    }
+
+    /// The redirect policy for the client under this middleware: a redirect
+    /// chain that starts at the org stops at its first redirect, which
+    /// `OktaAuth` then follows itself without leaking credentials; every
+    /// other chain follows reqwest's default policy (at most 10 redirects).
+    pub fn redirect_policy(&self) -> redirect::Policy {
+        let org = self.org.clone();
+        redirect::Policy::custom(move |attempt| {
+            let from_org = attempt
+                .previous()
+                .first()
+                .is_some_and(|first| org.is_same_origin(first));
+            if from_org {
+                attempt.stop()
+            } else {
+                redirect::Policy::default().redirect(attempt)
+            }
+        })
+    }
+
+    /// Sends an org request with a token: the retries and redirects.
+    async fn send(
+        &self,
+        mut req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let mut auth_retried = false;
+        let mut redirects = 0;
+        // A token to use again (nonce retry, redirect) instead of asking.
+        let mut again: Option<AccessToken> = None;
+        loop {
+            let token = match again.take() {
+                Some(t) => t,
+                None => self.source.token().await.map_err(middleware_error)?,
+            };
+            // Taken before the credentials go in: a retry or a redirect
+            // starts from the caller's own headers.
+            let spare = req.try_clone();
+            // Moved out and back so the method and URL can be read while
+            // the headers are written; replaces any `DPoP` header the
+            // caller set.
+            let mut headers = std::mem::take(req.headers_mut());
+            let authorized = token.authorize_into(req.method(), req.url(), &mut headers);
+            *req.headers_mut() = headers;
+            authorized.map_err(middleware_error)?;
+            let sent_origin = token.dpop_key().map(|_| req.url().origin());
+            let resp = next.clone().run(req, extensions).await?;
+
+            if let (Some(key), Some(origin)) = (token.dpop_key(), sent_origin) {
+                if resp.url().origin() != origin {
+                    return Err(middleware_error(Error::Config(
+                        "the http client followed a redirect away from the okta org with a \
+                         dpop proof; build it with OktaAuth::redirect_policy()"
+                            .into(),
+                    )));
+                }
+                if let Some(nonce) = resp.headers().get(DPOP_NONCE) {
+                    // An unusable nonce is not remembered; the challenge
+                    // below decides what happens then.
+                    let _ = nonce.to_str().map(|n| key.remember_nonce(resp.url(), n));
+                }
+            }
+
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED {
+                let retry = match AuthChallenge::from_response(status, resp.headers()) {
+                    // The token is fine; the proof needs the nonce, which
+                    // is remembered above.
+                    Some(AuthChallenge::UseDpopNonce { .. }) if token.dpop_key().is_some() => {
+                        again = Some(token);
+                        true
+                    }
+                    // A nonce was asked for but none usable was given: a
+                    // retry could not do better.
+                    Some(AuthChallenge::Rejected(Error::Dpop(_))) => false,
+                    _ => {
+                        self.source.invalidate(&token);
+                        true
+                    }
+                };
+                match spare {
+                    Some(spare) if retry && !auth_retried => {
+                        tracing::debug!("okta refused the request (401); retrying once");
+                        auth_retried = true;
+                        req = spare;
+                        continue;
+                    }
+                    _ => return Ok(resp),
+                }
+            }
+            let Some(spare) = spare else {
+                return Ok(resp);
+            };
+            if status.is_redirection() && redirects < Self::MAX_REDIRECTS {
+                let Some(follow) = redirect_request(spare, &resp) else {
+                    return Ok(resp);
+                };
+                redirects += 1;
+                if self.org.is_same_origin(follow.url()) {
+                    again = Some(token);
+                    req = follow;
+                } else {
+                    return next.run(without_credentials(follow), extensions).await;
+                }
+            } else {
+                return Ok(resp);
+            }
+        }
+    }
+}
+
+/// The request that follows redirect `resp` to `prev`, as reqwest would
+/// build it: `303` (and `301`/`302` after a `POST`) become a `GET` without
+/// a body; `307`/`308` keep method and body. `None` if `resp` is not a
+/// redirect we can follow.
+fn redirect_request(mut prev: Request, resp: &Response) -> Option<Request> {
+    let location = resp.headers().get(LOCATION)?.to_str().ok()?;
+    let url = prev.url().join(location).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let method = prev.method();
+    let to_get = match resp.status() {
+        StatusCode::SEE_OTHER => *method != Method::HEAD,
+        StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => *method == Method::POST,
+        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => false,
+        _ => return None,
+    };
+    if to_get {
+        *prev.method_mut() = Method::GET;
+        *prev.body_mut() = None;
+        let headers = prev.headers_mut();
+        for name in [
+            CONTENT_TYPE,
+            CONTENT_LENGTH,
+            CONTENT_ENCODING,
+            TRANSFER_ENCODING,
+        ] {
+            headers.remove(name);
+        }
+    }
+    *prev.url_mut() = url;
+    Some(prev)
+}
+
+/// `req` without anything that authenticates the caller.
+fn without_credentials(mut req: Request) -> Request {
+    let headers = req.headers_mut();
+    for name in [AUTHORIZATION, DPOP, COOKIE, PROXY_AUTHORIZATION] {
+        headers.remove(name);
+    }
+    req
+}
+
+#[async_trait]
+impl Middleware for OktaAuth {
+    async fn handle(
+        &self,
+        req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        if !self.org.is_same_origin(req.url()) || req.headers().contains_key(AUTHORIZATION) {
+            return next.run(req, extensions).await;
+        }
+        self.send(req, extensions, next).await
+    }
+}
+
+impl fmt::Debug for OktaAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OktaAuth")
+            .field("org", &self.org)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,16 @@
+//! Middleware for [`reqwest_middleware`]: [`OktaAuth`] puts a token on every
+//! request to the Okta org, [`OktaRateLimit`] waits out Okta's rate limits.
+//! The stacking order is documented on [`OktaRateLimit`], error handling on
+//! [`OktaAuth`].
+
+mod auth;
+mod rate_limit;
+
+pub use auth::OktaAuth;
+pub use rate_limit::{OktaRateLimit, RateLimit};
+
+/// Wraps an [`Error`](crate::Error) the way reqwest-middleware expects, so
+/// callers can `downcast_ref::<okta_auth::Error>()` it.
+fn middleware_error(e: crate::Error) -> reqwest_middleware::Error {
+    reqwest_middleware::Error::middleware(e)
+}

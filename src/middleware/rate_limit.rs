@@ -1,0 +1,332 @@
+//! [`OktaRateLimit`]: wait out Okta's `429`s the way Okta says to, and
+//! [`RateLimit`]: the state Okta reports on every response.
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use http::header::{DATE, RETRY_AFTER};
+use http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use reqwest::{Request, Response};
+use reqwest_middleware::{Middleware, Next};
+
+use crate::clock;
+use crate::org::OrgUrl;
+
+const X_RATE_LIMIT_LIMIT: HeaderName = HeaderName::from_static("x-rate-limit-limit");
+const X_RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("x-rate-limit-remaining");
+const X_RATE_LIMIT_RESET: HeaderName = HeaderName::from_static("x-rate-limit-reset");
+const X_OKTA_REQUEST_ID: HeaderName = HeaderName::from_static("x-okta-request-id");
+const X_OKTA_RETRY_FOR: HeaderName = HeaderName::from_static("x-okta-retry-for");
+const X_OKTA_RETRY_COUNT: HeaderName = HeaderName::from_static("x-okta-retry-count");
+
+/// Okta's rate-limit state from one response's `X-Rate-Limit-Limit`,
+/// `X-Rate-Limit-Remaining` and `X-Rate-Limit-Reset` headers.
+///
+/// [`OktaRateLimit`] puts the last response's value in the response's
+/// extensions (`response.extensions().get::<RateLimit>()`); without the
+/// middleware, read it with [`RateLimit::from_headers`]. Where a header is
+/// repeated (Okta sometimes sends two), the smallest value counts.
+///
+/// On a concurrent-request limit breach Okta reports a limit and remaining
+/// of 0, and the reset time is only a hint.
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    limit: Option<u64>,
+    remaining: Option<u64>,
+    reset: Option<u64>,
+}
+
+impl RateLimit {
+    /// Reads the rate-limit headers; `None` when none of them is present
+    /// and valid.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let rate = Self {
+            limit: smallest(headers, &X_RATE_LIMIT_LIMIT),
+            remaining: smallest(headers, &X_RATE_LIMIT_REMAINING),
+            reset: smallest(headers, &X_RATE_LIMIT_RESET),
+        };
+        (rate.limit.is_some() || rate.remaining.is_some() || rate.reset.is_some()).then_some(rate)
+    }
+
+    /// Requests allowed in the current window (`X-Rate-Limit-Limit`).
+    pub fn limit(&self) -> Option<u64> {
+        self.limit
+    }
+
+    /// Requests left in the current window (`X-Rate-Limit-Remaining`).
+    pub fn remaining(&self) -> Option<u64> {
+        self.remaining
+    }
+
+    /// When the window resets, in seconds since the Unix epoch
+    /// (`X-Rate-Limit-Reset`, on Okta's clock).
+    pub fn reset_epoch_secs(&self) -> Option<u64> {
+        self.reset
+    }
+
+    /// When the window resets, as a time (on Okta's clock).
+    pub fn reset_at(&self) -> Option<SystemTime> {
+        self.reset
+            .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)))
+    }
+}
+
+/// The smallest valid value of a repeated numeric header.
+fn smallest(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        .min()
+}
+
+/// A [`reqwest_middleware::Middleware`] that retries requests to the Okta
+/// org that were answered `429 Too Many Requests`, waiting as Okta says.
+///
+/// The wait is `X-Rate-Limit-Reset − Date + 1 s`: the reset time (the
+/// smallest, if the header is repeated) against the server's `Date`, plus a
+/// second for clock skew; without `Date`, against this machine's clock.
+/// Without `X-Rate-Limit-Reset` a `Retry-After` header is used, and without
+/// either the [fallback wait](Self::fallback_wait). The wait is capped by the
+/// [maximum wait](Self::max_wait).
+///
+/// Each retry carries `X-Okta-Retry-For` (the `X-Okta-Request-Id` of the
+/// first answer) and `X-Okta-Retry-Count` (1, 2, …). A request whose body
+/// cannot be cloned (a stream) is not retried. When the retries run out the
+/// last `429` is returned as the response. Every response from the org gets
+/// its [`RateLimit`] in its extensions.
+///
+/// Requests to other origins pass untouched.
+///
+/// # Stacking order
+///
+/// reqwest-middleware runs middleware in the order it is attached, the first
+/// one outermost. Attach **`OktaRateLimit` first, then
+/// [`OktaAuth`](crate::OktaAuth)**, so every retry passes through `OktaAuth`
+/// again and gets a fresh DPoP proof (Okta refuses a proof whose `jti` it
+/// has seen):
+///
+/// ```no_run
+/// use okta_auth::{ApiTokenSource, OktaAuth, OktaRateLimit, OrgUrl, RateLimit};
+/// use reqwest_middleware::ClientBuilder;
+/// use std::time::Duration;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// let org: OrgUrl = "https://example.okta.com".parse()?;
+/// let source = ApiTokenSource::new(std::env::var("OKTA_CLIENT_TOKEN")?)?;
+///
+/// let auth = OktaAuth::new(org.clone(), source);
+/// let http = reqwest::Client::builder()
+///     .redirect(auth.redirect_policy())
+///     .build()?;
+/// let client = ClientBuilder::new(http)
+///     .with(OktaRateLimit::new(org.clone()).max_wait(Duration::from_secs(30))) // outer
+///     .with(auth)                                                              // inner
+///     .build();
+///
+/// let response = client.get(org.endpoint("api/v1/users?limit=1")).send().await?;
+/// if let Some(rate) = response.extensions().get::<RateLimit>() {
+///     println!("{:?} calls left", rate.remaining());
+/// }
+/// # Ok(()) }
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+#[derive(Debug, Clone)]
+pub struct OktaRateLimit {
+    org: OrgUrl,
+    max_retries: u32,
+    max_wait: Duration,
+    fallback_wait: Duration,
+}
+
+impl OktaRateLimit {
+    /// Retries after a `429`, as in Okta's SDKs.
+    pub const DEFAULT_MAX_RETRIES: u32 = 2;
+    /// The longest wait before one retry: Okta's windows are a minute long.
+    pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
+    /// The wait when a `429` says nothing of when to come back.
+    pub const DEFAULT_FALLBACK_WAIT: Duration = Duration::from_secs(5);
+
+    /// Retries rate-limited requests to `org_url`.
+    pub fn new(org_url: OrgUrl) -> Self {
+        Self {
+            org: org_url,
+            max_retries: Self::DEFAULT_MAX_RETRIES,
+            max_wait: Self::DEFAULT_MAX_WAIT,
+            fallback_wait: Self::DEFAULT_FALLBACK_WAIT,
+        }
+    }
+
+    /// How many times one request is retried after a `429`; `0` turns
+    /// retrying off (the [`RateLimit`] extension is still set). Defaults to
+    /// [`DEFAULT_MAX_RETRIES`](Self::DEFAULT_MAX_RETRIES).
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// The longest wait before one retry, whatever the server says.
+    /// Defaults to [`DEFAULT_MAX_WAIT`](Self::DEFAULT_MAX_WAIT).
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// The wait when a `429` has neither `X-Rate-Limit-Reset` nor
+    /// `Retry-After`. Defaults to
+    /// [`DEFAULT_FALLBACK_WAIT`](Self::DEFAULT_FALLBACK_WAIT).
+    pub fn fallback_wait(mut self, fallback_wait: Duration) -> Self {
+        self.fallback_wait = fallback_wait;
+        self
+    }
+
+    /// How long to wait after a `429` with `headers`, capped by the maximum.
+    fn wait(&self, headers: &HeaderMap) -> Duration {
+        let now = headers
+            .get(DATE)
+            .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok())
+            .unwrap_or_else(clock::system_now);
+        let wait = if let Some(reset) = smallest(headers, &X_RATE_LIMIT_RESET) {
+            match SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset)) {
+                Some(reset) => reset
+                    .duration_since(now)
+                    .unwrap_or(Duration::ZERO)
+                    .saturating_add(Duration::from_secs(1)),
+                // Beyond what the clock can hold: as long as allowed.
+                None => self.max_wait,
+            }
+        } else if let Some(after) = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()) {
+            match after.trim().parse::<u64>() {
+                Ok(secs) => Duration::from_secs(secs),
+                Err(_) => httpdate::parse_http_date(after)
+                    .ok()
+                    .and_then(|at| at.duration_since(now).ok())
+                    .unwrap_or(self.fallback_wait),
+            }
+        } else {
+            self.fallback_wait
+        };
+        wait.min(self.max_wait)
+    }
+}
+
+#[async_trait]
+impl Middleware for OktaRateLimit {
+    async fn handle(
+        &self,
+        mut req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        if !self.org.is_same_origin(req.url()) {
+            return next.run(req, extensions).await;
+        }
+        let mut retry_for: Option<HeaderValue> = None;
+        let mut retries = 0u32;
+        loop {
+            let spare = if retries < self.max_retries {
+                req.try_clone()
+            } else {
+                None
+            };
+            let mut resp = next.clone().run(req, extensions).await?;
+            if let Some(rate) = RateLimit::from_headers(resp.headers()) {
+                resp.extensions_mut().insert(rate);
+            }
+            if resp.status() != StatusCode::TOO_MANY_REQUESTS {
+                return Ok(resp);
+            }
+            let Some(mut retry) = spare else {
+                return Ok(resp);
+            };
+            if retries == 0 {
+                retry_for = resp.headers().get(X_OKTA_REQUEST_ID).cloned();
+            }
+            let wait = self.wait(resp.headers());
+            drop(resp);
+            retries += 1;
+            tracing::debug!(?wait, retry = retries, "okta rate limit; waiting to retry");
+            tokio::time::sleep(wait).await;
+            let headers = retry.headers_mut();
+            if let Some(id) = &retry_for {
+                headers.insert(X_OKTA_RETRY_FOR, id.clone());
+            }
+            headers.insert(X_OKTA_RETRY_COUNT, HeaderValue::from(retries));
+            req = retry;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn limiter() -> OktaRateLimit {
+        OktaRateLimit::new("https://example.okta.com".parse().unwrap())
+    }
+
+    #[test]
+    fn wait_is_reset_minus_date_plus_one_capped() {
+        // 1 Jan 2030 00:00:00 UTC = 1893456000.
+        let date = "Tue, 01 Jan 2030 00:00:00 GMT";
+        let h = headers(&[("date", date), ("x-rate-limit-reset", "1893456010")]);
+        assert_eq!(limiter().wait(&h), Duration::from_secs(11));
+        let h = headers(&[
+            ("date", date),
+            ("x-rate-limit-reset", "1893456030"),
+            ("x-rate-limit-reset", "1893456004"),
+        ]);
+        assert_eq!(limiter().wait(&h), Duration::from_secs(5));
+        let h = headers(&[("date", date), ("x-rate-limit-reset", "1893450000")]);
+        assert_eq!(limiter().wait(&h), Duration::from_secs(1), "reset passed");
+        let h = headers(&[("date", date), ("x-rate-limit-reset", "1893459999")]);
+        assert_eq!(limiter().wait(&h), OktaRateLimit::DEFAULT_MAX_WAIT);
+        let h = headers(&[
+            ("date", date),
+            ("x-rate-limit-reset", "18446744073709551615"),
+        ]);
+        assert_eq!(limiter().wait(&h), OktaRateLimit::DEFAULT_MAX_WAIT);
+    }
+
+    #[test]
+    fn fallbacks_apply_without_reset() {
+        assert_eq!(
+            limiter().wait(&HeaderMap::new()),
+            OktaRateLimit::DEFAULT_FALLBACK_WAIT
+        );
+        let h = headers(&[("x-rate-limit-reset", "soon"), ("date", "garbage")]);
+        assert_eq!(limiter().wait(&h), OktaRateLimit::DEFAULT_FALLBACK_WAIT);
+        let h = headers(&[("retry-after", "7")]);
+        assert_eq!(limiter().wait(&h), Duration::from_secs(7));
+        let h = headers(&[
+            ("date", "Tue, 01 Jan 2030 00:00:00 GMT"),
+            ("retry-after", "Tue, 01 Jan 2030 00:00:03 GMT"),
+        ]);
+        assert_eq!(limiter().wait(&h), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn rate_limit_reads_the_smallest_of_duplicates() {
+        let h = headers(&[
+            ("x-rate-limit-limit", "600"),
+            ("x-rate-limit-limit", "50"),
+            ("x-rate-limit-remaining", "12"),
+            ("x-rate-limit-reset", "1893456010"),
+            ("x-rate-limit-reset", "1893456005"),
+        ]);
+        let r = RateLimit::from_headers(&h).unwrap();
+        assert_eq!(r.limit(), Some(50));
+        assert_eq!(r.remaining(), Some(12));
+        assert_eq!(r.reset_epoch_secs(), Some(1_893_456_005));
+        assert!(RateLimit::from_headers(&headers(&[("x-rate-limit-limit", "x")])).is_none());
+    }
+}

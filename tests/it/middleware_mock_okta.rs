@@ -1,0 +1,257 @@
+//! `OktaAuth` and `OktaRateLimit` against `testing::MockOkta`, which checks
+//! every token and DPoP proof itself, with a second server beside it that
+//! must never see a credential.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use okta_auth::secrecy::ExposeSecret;
+use okta_auth::testing::{Fault, MockOkta, ServiceApp};
+use okta_auth::{
+    AccessToken, ApiTokenSource, DpopMode, Error, OktaAuth, OktaRateLimit, RateLimit,
+    ServiceAppSource, SigningKey, TokenSource, TokenType,
+};
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const CLIENT_ID: &str = "0oaMiddlewareApp";
+
+/// A minimal cache: keeps the token until it is invalidated.
+struct Keep<S> {
+    inner: S,
+    current: Mutex<Option<AccessToken>>,
+}
+
+impl<S> Keep<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            current: Mutex::new(None),
+        }
+    }
+    fn current(&self) -> Option<AccessToken> {
+        self.current.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl<S: TokenSource> TokenSource for Keep<S> {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        if let Some(t) = self.current() {
+            return Ok(t);
+        }
+        let t = self.inner.token().await?;
+        *self.current.lock().unwrap() = Some(t.clone());
+        Ok(t)
+    }
+    fn invalidate(&self, rejected: &AccessToken) {
+        let mut current = self.current.lock().unwrap();
+        if current.as_ref().is_some_and(|c| c.same_token(rejected)) {
+            *current = None;
+        }
+    }
+}
+
+/// A registered service app and a source for it; `dpop` selects the mode
+/// on both sides.
+fn service_app(okta: &MockOkta, dpop: bool) -> ServiceAppSource {
+    let key = SigningKey::generate_p256().with_kid("mw-kid");
+    okta.register_service_app(
+        ServiceApp::new(CLIENT_ID)
+            .jwk(key.public_jwk())
+            .scopes(["okta.users.read"])
+            .dpop(dpop, dpop),
+    )
+    .unwrap();
+    ServiceAppSource::builder(okta.org_url(), CLIENT_ID)
+        .private_key(key)
+        .scopes(["okta.users.read"])
+        .dpop(if dpop {
+            DpopMode::Always
+        } else {
+            DpopMode::Never
+        })
+        .build()
+        .unwrap()
+}
+
+fn client(auth: OktaAuth, rate: Option<OktaRateLimit>) -> ClientWithMiddleware {
+    let http = reqwest::Client::builder()
+        .redirect(auth.redirect_policy())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let mut builder = ClientBuilder::new(http);
+    if let Some(rate) = rate {
+        builder = builder.with(rate);
+    }
+    builder.with(auth).build()
+}
+
+#[tokio::test]
+async fn ssws_bearer_and_dpop_tokens_are_accepted_by_the_org_and_never_sent_elsewhere() {
+    let other = MockServer::start().await;
+    Mock::given(path("/elsewhere"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(3)
+        .mount(&other)
+        .await;
+    for kind in [TokenType::Ssws, TokenType::Bearer, TokenType::Dpop] {
+        let okta = MockOkta::start().await;
+        let auth = match kind {
+            TokenType::Ssws => {
+                okta.register_api_token("00mw-api-token");
+                OktaAuth::new(
+                    okta.org_url(),
+                    ApiTokenSource::new("00mw-api-token").unwrap(),
+                )
+            }
+            _ => OktaAuth::new(okta.org_url(), service_app(&okta, kind == TokenType::Dpop)),
+        };
+        let c = client(auth, None);
+        let r = c
+            .get(okta.org_url().endpoint("api/v1/users"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{kind:?}");
+        let api = okta
+            .received()
+            .into_iter()
+            .find(|r| r.path == "/api/v1/users")
+            .unwrap();
+        let authorization = api.headers["authorization"].to_str().unwrap();
+        assert!(
+            authorization.starts_with(&format!("{} ", kind.scheme())),
+            "{authorization}"
+        );
+        assert_eq!(api.proof_claims.is_some(), kind == TokenType::Dpop);
+
+        c.get(format!("{}/elsewhere", other.uri()))
+            .send()
+            .await
+            .unwrap();
+    }
+    for req in other.received_requests().await.unwrap() {
+        assert!(req.headers.get("authorization").is_none());
+        assert!(req.headers.get("dpop").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_gets_one_new_token_and_one_retry() {
+    let okta = MockOkta::start().await;
+    let source = std::sync::Arc::new(Keep::new(service_app(&okta, true)));
+    let c = client(OktaAuth::new(okta.org_url(), source.clone()), None);
+    let url = okta.org_url().endpoint("api/v1/users");
+
+    assert_eq!(c.get(url.clone()).send().await.unwrap().status(), 200);
+    let first = source.current().unwrap();
+    let token_requests = okta.token_requests(CLIENT_ID);
+    assert!(okta.revoke(first.secret().expose_secret()));
+
+    assert_eq!(c.get(url).send().await.unwrap().status(), 200);
+    assert_eq!(
+        okta.token_requests(CLIENT_ID),
+        token_requests + 1,
+        "one new token"
+    );
+    assert_eq!(okta.api_requests(), 3, "ok, refused, retried");
+    assert!(!source.current().unwrap().same_token(&first));
+}
+
+#[tokio::test]
+async fn a_permanently_refused_token_is_retried_exactly_once() {
+    let okta = MockOkta::start().await;
+    let c = client(
+        OktaAuth::new(
+            okta.org_url(),
+            ApiTokenSource::new("00never-registered").unwrap(),
+        ),
+        None,
+    );
+    let r = c
+        .get(okta.org_url().endpoint("api/v1/users/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(okta.api_requests(), 2);
+}
+
+#[tokio::test]
+async fn the_org_resource_nonce_challenge_is_answered_once_then_remembered() {
+    let okta = MockOkta::start().await;
+    okta.require_resource_nonce(true);
+    let source = std::sync::Arc::new(Keep::new(service_app(&okta, true)));
+    let c = client(OktaAuth::new(okta.org_url(), source.clone()), None);
+    let url = okta.org_url().endpoint("api/v1/users");
+
+    assert_eq!(c.get(url.clone()).send().await.unwrap().status(), 200);
+    assert_eq!(
+        okta.api_requests(),
+        1,
+        "the nonce from the token handshake serves the same origin"
+    );
+
+    let nonce = okta.rotate_nonce();
+    assert_eq!(c.get(url.clone()).send().await.unwrap().status(), 200);
+    assert_eq!(okta.api_requests(), 3, "challenge, then the new nonce");
+    let received = okta.received();
+    assert_eq!(received[received.len() - 2].status, 401);
+    let last = received.last().unwrap();
+    assert_eq!(last.proof_claims.as_ref().unwrap()["nonce"], nonce.as_str());
+
+    assert_eq!(c.get(url).send().await.unwrap().status(), 200);
+    assert_eq!(okta.api_requests(), 4, "the new nonce is remembered");
+    assert_eq!(okta.token_requests(CLIENT_ID), 2, "no token was refetched");
+}
+
+#[allow(clippy::disallowed_methods)] // tests measure tokio's paused clock
+fn now() -> tokio::time::Instant {
+    tokio::time::Instant::now()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_org_429_is_waited_out_and_retried_with_okta_retry_headers() {
+    let okta = MockOkta::start().await;
+    okta.register_api_token("00mw-api-token");
+    okta.fail_next_api_requests(
+        1,
+        Fault::RateLimited {
+            reset_after: Duration::from_secs(5),
+        },
+    );
+    let c = client(
+        OktaAuth::new(
+            okta.org_url(),
+            ApiTokenSource::new("00mw-api-token").unwrap(),
+        ),
+        Some(OktaRateLimit::new(okta.org_url())),
+    );
+    let start = now();
+    let r = c
+        .get(okta.org_url().endpoint("api/v1/users"))
+        .send()
+        .await
+        .unwrap();
+    let waited = now() - start;
+    assert_eq!(r.status(), 200);
+    assert!(
+        waited >= Duration::from_secs(5) && waited <= Duration::from_secs(7),
+        "{waited:?}"
+    );
+    let rate = r.extensions().get::<RateLimit>().unwrap();
+    assert!(rate.limit().is_some() && rate.remaining().is_some());
+
+    let received = okta.received();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].status, 429);
+    assert_eq!(
+        received[1].headers["x-okta-retry-for"],
+        received[0].request_id.as_str()
+    );
+    assert_eq!(received[1].headers["x-okta-retry-count"], "1");
+}
