@@ -11,7 +11,10 @@
 //!   often bound to a key with DPoP (RFC 9449).
 //!
 //! A source yields an [`AccessToken`]; the token knows how to authorize one
-//! HTTP request ([`AccessToken::authorize`]).
+//! HTTP request ([`AccessToken::authorize`]). Wrap a source in a
+//! [`CachingTokenSource`] ([`TokenSourceExt::cached`]) to reuse tokens: fresh
+//! reads take no lock, one fetch runs at a time, and tokens are refreshed
+//! ahead of expiry.
 //!
 //! # Quick start
 //!
@@ -59,6 +62,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api_token;
+pub mod cache;
 mod clock;
 mod dpop;
 mod error;
@@ -72,6 +76,9 @@ pub mod testing;
 mod token;
 
 pub use api_token::ApiTokenSource;
+pub use cache::{
+    CachingTokenSource, CachingTokenSourceBuilder, RefreshEvent, RefreshReason, TokenSourceExt,
+};
 pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
 pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};
