@@ -2,6 +2,7 @@
 //! black-box through the public API.
 
 mod api_token;
+mod cache;
 #[cfg(feature = "test-util")]
 mod downstream;
 mod dpop;
