@@ -37,6 +37,8 @@ pub(crate) struct Shared<S> {
     /// Set while a flight runs, so callers in the advisory window do not
     /// take the mutex just to learn that a refresh is already running.
     refreshing: AtomicBool,
+    /// The timer that disarms the current snapshot's clock-free hit path.
+    timer: Mutex<Option<tokio::task::AbortHandle>>,
     next_id: AtomicU64,
     pub(crate) policy: Policy,
     pub(crate) observer: Option<Observer>,
@@ -65,6 +67,7 @@ impl<S: TokenSource + 'static> Shared<S> {
             state: ArcSwap::from_pointee(Snapshot::default()),
             flight: Mutex::new(None),
             refreshing: AtomicBool::new(false),
+            timer: Mutex::new(None),
             next_id: AtomicU64::new(0),
             policy,
             observer,
@@ -236,11 +239,7 @@ impl<S: TokenSource + 'static> Shared<S> {
                     }
                     None => (None, None),
                 };
-                self.state.store(Arc::new(Snapshot::with_token(
-                    token.clone(),
-                    advisory,
-                    mandatory,
-                )));
+                self.publish(Snapshot::with_token(token.clone(), advisory, mandatory));
                 let expires_in = token.expires_in();
                 drop(flight);
                 tracing::debug!(
@@ -270,7 +269,7 @@ impl<S: TokenSource + 'static> Shared<S> {
                     }
                     _ => None,
                 };
-                self.state.store(Arc::new(Snapshot {
+                self.publish(Snapshot {
                     token: keep.clone(),
                     fresh_until,
                     expires_at: if serving_cached { old.expires_at } else { None },
@@ -282,7 +281,8 @@ impl<S: TokenSource + 'static> Shared<S> {
                     retry_at: Some(retry_at),
                     last_error: Some(error.clone()),
                     failures,
-                }));
+                    armed: AtomicBool::new(false),
+                });
                 drop(flight);
                 tracing::warn!(
                     reason = reason.as_str(),
@@ -305,12 +305,48 @@ impl<S: TokenSource + 'static> Shared<S> {
         }
     }
 
+    /// Swaps in a new snapshot (callers hold the flight lock) and, on a
+    /// multi-threaded runtime, arms its clock-free hit path with a timer.
+    ///
+    /// Only multi-threaded runtimes: their workers drive timers on their
+    /// own, whereas a current-thread runtime runs timers only inside
+    /// `block_on`, so a program calling `rt.block_on(cache.token())` would
+    /// never let the timer fire. Elsewhere hits compare the deadline with
+    /// the clock.
+    fn publish(&self, snapshot: Snapshot) {
+        let snapshot = Arc::new(snapshot);
+        self.state.store(Arc::clone(&snapshot));
+        let mut timer = self.timer.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(previous) = timer.take() {
+            previous.abort();
+        }
+        let Some(until) = snapshot.fresh_until else {
+            return;
+        };
+        if snapshot.token.is_none() {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return;
+        }
+        snapshot.armed.store(true, Ordering::Relaxed);
+        let guard = Disarm(snapshot);
+        let task = handle.spawn(async move {
+            let _disarm_when_done = guard;
+            tokio::time::sleep_until(until).await;
+        });
+        *timer = Some(task.abort_handle());
+    }
+
     /// Drops the cached token if it is `rejected`, keeping any backoff.
     pub(crate) fn invalidate(&self, rejected: &AccessToken) {
         let flight = self.lock();
         let old = self.state.load_full();
         if old.token.as_ref().is_some_and(|t| t.same_token(rejected)) {
-            self.state.store(Arc::new(Snapshot {
+            self.publish(Snapshot {
                 token: None,
                 fresh_until: None,
                 expires_at: None,
@@ -318,15 +354,30 @@ impl<S: TokenSource + 'static> Shared<S> {
                 retry_at: old.retry_at,
                 last_error: old.last_error.clone(),
                 failures: old.failures,
-            }));
+                armed: AtomicBool::new(false),
+            });
             drop(flight);
             tracing::debug!("cached okta token invalidated");
         }
     }
 }
 
+/// Clears a snapshot's `armed` flag however its timer task ends: fired,
+/// aborted, panicked or dropped with its runtime.
+struct Disarm(Arc<Snapshot>);
+
+impl Drop for Disarm {
+    fn drop(&mut self) {
+        self.0.armed.store(false, Ordering::Relaxed);
+    }
+}
+
 impl<S> Drop for Shared<S> {
     fn drop(&mut self) {
+        let timer = self.timer.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(timer) = timer.take() {
+            timer.abort();
+        }
         let flight = self
             .flight
             .get_mut()

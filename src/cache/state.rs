@@ -1,5 +1,7 @@
 //! What the cache holds: an immutable snapshot, swapped whole.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::clock::Instant;
 use crate::error::Error;
 use crate::token::AccessToken;
@@ -25,6 +27,10 @@ pub(crate) struct Snapshot {
     pub(crate) last_error: Option<Error>,
     /// Consecutive failures (for the backoff).
     pub(crate) failures: u32,
+    /// Set while a live timer task guarantees to clear it at `fresh_until`:
+    /// then the hit path needs no clock read at all. Cleared when the timer
+    /// fires, is aborted, or its runtime shuts down (a drop guard).
+    pub(crate) armed: AtomicBool,
 }
 
 /// What a caller does with the snapshot it loaded.
@@ -55,6 +61,7 @@ impl Snapshot {
             retry_at: None,
             last_error: None,
             failures: 0,
+            armed: AtomicBool::new(false),
         }
     }
 
@@ -64,6 +71,10 @@ impl Snapshot {
         let token = self.token.as_ref()?;
         match self.fresh_until {
             None => Some(token),
+            // Relaxed: the flag guards no other data, and a reader that sees
+            // the clear a moment late serves a token that is still valid
+            // (the fresh deadline is the advisory point, well before expiry).
+            Some(_) if self.armed.load(Ordering::Relaxed) => Some(token),
             Some(until) if now() < until => Some(token),
             Some(_) => None,
         }

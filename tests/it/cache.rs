@@ -573,6 +573,10 @@ fn bad_settings_are_refused() {
     }
 }
 
+/// A scenario: name, time of the first call (s), the source's next
+/// failure, what the first and second calls get, total fetches.
+type Row = (&'static str, u64, Option<Error>, Want, Want, usize);
+
 /// What a table row expects from a call.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Want {
@@ -591,7 +595,7 @@ enum Want {
 #[tokio::test(start_paused = true)]
 async fn refresh_scenarios() {
     use Want::*;
-    let rows: &[(&str, u64, Option<Error>, Want, Want, usize)] = &[
+    let rows: &[Row] = &[
         ("fresh: served, no fetch", 10, None, Old, Old, 1),
         (
             "advisory, refresh ok: old now, new next",
@@ -787,4 +791,61 @@ async fn a_hundred_callers_share_one_server_error() {
         assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
     }
     server.verify().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_multi_thread_runtime_the_hit_timer_still_ends_freshness() {
+    // Advisory point at the very start: the timer that armed the clock-free
+    // hit path fires at once, so callers must notice and refresh.
+    let fake = Fake::new([], Step::Ok(secs(3600)), Duration::ZERO);
+    let cache = CachingTokenSource::builder(Arc::clone(&fake))
+        .refresh_ahead(0.0)
+        .refresh_jitter(0.0)
+        .build()
+        .unwrap();
+    cache.token().await.unwrap();
+    tokio::time::timeout(secs(60), async {
+        while fake.calls() < 2 {
+            cache.token().await.unwrap();
+            sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the timer never cleared the fresh flag");
+
+    // A long-lived token stays armed: hits read no clock.
+    let fake = Fake::new([], Step::Ok(secs(3600)), Duration::ZERO);
+    let long = self::cache(&fake);
+    long.token().await.unwrap();
+    assert!(format!("{long:?}").contains("clock_free_hits: true"));
+}
+
+#[test]
+fn a_cache_filled_on_a_dropped_runtime_reads_the_clock_again() {
+    let fake = Fake::new([], Step::Ok(secs(3600)), Duration::ZERO);
+    let cache = cache(&fake);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(cache.token()).unwrap();
+    assert!(
+        format!("{cache:?}").contains("clock_free_hits: true"),
+        "{cache:?}"
+    );
+    // Its timer dies with the runtime, and takes the flag with it.
+    drop(rt);
+    assert!(format!("{cache:?}").contains("clock_free_hits: false"));
+    assert!(cache.cached_token().is_some());
+
+    // Current-thread runtimes never arm it.
+    let fake = Fake::new([], Step::Ok(secs(3600)), Duration::ZERO);
+    let current = self::cache(&fake);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(current.token()).unwrap();
+    assert!(format!("{current:?}").contains("clock_free_hits: false"));
 }
