@@ -43,22 +43,36 @@ impl TokenSource for Fixed {
 
 type Op = Arc<dyn Fn() -> AccessToken + Send + Sync>;
 
-fn contenders() -> Vec<(&'static str, Op)> {
+/// The hit paths to compare, and the runtime that must outlive them.
+fn contenders() -> (tokio::runtime::Runtime, Vec<(&'static str, Op)>) {
     let t = token();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+    // Filled on a multi-threaded runtime (kept alive for the whole run): the
+    // hit path is armed and reads no clock.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
         .build()
         .unwrap();
     let cache = CachingTokenSource::new(Fixed(t.clone()));
-    // Fill the cache (the first call fetches).
     rt.block_on(cache.token()).unwrap();
+    // Filled on a current-thread runtime: each hit compares the deadline
+    // with the clock.
+    let current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let clocked = CachingTokenSource::new(Fixed(t.clone()));
+    current.block_on(clocked.token()).unwrap();
     let rw = Arc::new(tokio::sync::RwLock::new(Some(t.clone())));
     let mx = Arc::new(Mutex::new(Some(t.clone())));
     let dyn_cache: Arc<dyn TokenSource> = Arc::new(cache.clone());
-    vec![
+    let ops: Vec<(&'static str, Op)> = vec![
         ("caching_token_source", {
             let c = cache.clone();
             Arc::new(move || ready(c.token()).unwrap())
+        }),
+        ("caching_token_source_clock", {
+            Arc::new(move || ready(clocked.token()).unwrap())
         }),
         ("caching_token_source_dyn", {
             Arc::new(move || ready(dyn_cache.token()).unwrap())
@@ -77,11 +91,12 @@ fn contenders() -> Vec<(&'static str, Op)> {
                 guard.as_ref().filter(|t| !t.is_expired()).cloned().unwrap()
             })
         }),
-    ]
+    ];
+    (rt, ops)
 }
 
 fn hit(c: &mut Criterion) {
-    let ops = contenders();
+    let (_rt, ops) = contenders();
     let mut group = c.benchmark_group("cache_hit");
     for (name, op) in &ops {
         group.bench_function(format!("{name}/1_thread"), |b| b.iter(|| black_box(op())));
@@ -124,7 +139,26 @@ fn parts(c: &mut Criterion) {
         b.iter(|| black_box(tokio::time::Instant::now()))
     });
     group.bench_function("std_instant_now", |b| b.iter(|| black_box(Instant::now())));
-    group.bench_function("access_token_clone", |b| b.iter(|| black_box(t.clone())));
+    group.bench_function("access_token_clone_drop", |b| {
+        b.iter(|| black_box(t.clone()))
+    });
+    let swap = arc_swap::ArcSwap::from_pointee(Some(t.clone()));
+    group.bench_function("arc_swap_load", |b| {
+        b.iter(|| black_box(swap.load().is_some()))
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let cache = CachingTokenSource::new(Fixed(t.clone()));
+    rt.block_on(cache.token()).unwrap();
+    group.bench_function("cached_token_sync", |b| {
+        b.iter(|| black_box(cache.cached_token()))
+    });
+    group.bench_function("token_future_polled", |b| {
+        b.iter(|| black_box(ready(cache.token())))
+    });
     group.finish();
 }
 

@@ -85,7 +85,8 @@ impl<S: TokenSource + 'static> Shared<S> {
         // A flight whose driver vanished closes its channel; the waiters
         // then start a new one. Bounded, so a source that panics every time
         // turns into an error instead of a loop.
-        for _ in 0..4 {
+        let mut abandoned = 0;
+        loop {
             let decision = self.state.load().decide(clock::now());
             let reason = match decision {
                 Decision::Serve(t) => return Ok(t),
@@ -108,6 +109,10 @@ impl<S: TokenSource + 'static> Shared<S> {
                 && let Some(outcome) = slot.as_ref()
             {
                 return outcome.clone();
+            }
+            abandoned += 1;
+            if abandoned == 4 {
+                break;
             }
         }
         Err(Error::Config(

@@ -124,7 +124,9 @@ impl<S: TokenSource + 'static> CachingTokenSource<S> {
     pub async fn token(&self) -> Result<AccessToken, Error> {
         match self.cached_token() {
             Some(token) => Ok(token),
-            None => self.shared.slow().await,
+            // Boxed so that this future stays a few words large: inlining the
+            // slow path's state machine made every hit pay for moving it.
+            None => Box::pin(self.shared.slow()).await,
         }
     }
 

@@ -849,3 +849,21 @@ fn a_cache_filled_on_a_dropped_runtime_reads_the_clock_again() {
     rt.block_on(current.token()).unwrap();
     assert!(format!("{current:?}").contains("clock_free_hits: false"));
 }
+
+struct Panics(AtomicUsize);
+
+#[async_trait]
+impl TokenSource for Panics {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("a broken token source");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_source_gives_an_error_not_a_hang() {
+    let cache = Panics(AtomicUsize::new(0)).cached();
+    let err = cache.token().await.unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert_eq!(cache.inner().0.load(Ordering::SeqCst), 4);
+}
