@@ -137,6 +137,28 @@ impl<S: TokenSource + 'static> CachingTokenSource<S> {
         self.shared.state.load().token_if_fresh(clock::now).cloned()
     }
 
+    /// Runs `f` on the cached token if it is fresh, without cloning it:
+    /// unlike [`cached_token`](Self::cached_token) this writes to no memory
+    /// shared with other threads (the token's reference count stays
+    /// untouched), so it does not contend at all. `None` if no fresh token is
+    /// cached; nothing is fetched or started. Keep `f` short: it holds a
+    /// per-thread reference that a concurrent refresh has to settle.
+    ///
+    /// ```
+    /// # use okta_auth::{ApiTokenSource, TokenSourceExt};
+    /// # use okta_auth::http::Method;
+    /// # async fn run() -> Result<(), okta_auth::Error> {
+    /// let cache = ApiTokenSource::new("00example-token")?.cached();
+    /// cache.token().await?;
+    /// let url = "https://example.okta.com/api/v1/users".parse().unwrap();
+    /// let headers = cache.with_cached_token(|t| t.authorize(&Method::GET, &url));
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn with_cached_token<R>(&self, f: impl FnOnce(&AccessToken) -> R) -> Option<R> {
+        self.shared.state.load().token_if_fresh(clock::now).map(f)
+    }
+
     /// Drops the cached token if it is `rejected` itself (a clone of it),
     /// not merely an equal string, then tells the wrapped source. A late
     /// rejection of an older token is a no-op. Any backoff stays in force.

@@ -867,3 +867,18 @@ async fn a_panicking_source_gives_an_error_not_a_hang() {
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert_eq!(cache.inner().0.load(Ordering::SeqCst), 4);
 }
+
+#[tokio::test(start_paused = true)]
+async fn borrowing_the_cached_token_fetches_nothing() {
+    let fake = Fake::new([], Step::Ok(secs(100)), Duration::ZERO);
+    let cache = cache(&fake);
+    assert_eq!(cache.with_cached_token(|t| t.token_type()), None);
+    assert!(cache.cached_token().is_none());
+    assert_eq!(fake.calls(), 0);
+    let token = cache.token().await.unwrap();
+    assert_eq!(cache.with_cached_token(|t| t.same_token(&token)), Some(true));
+    // Past the advisory point it is no longer "fresh"; still nothing fetched.
+    advance(secs(80)).await;
+    assert_eq!(cache.with_cached_token(|_| ()), None);
+    assert_eq!(fake.calls(), 1);
+}
