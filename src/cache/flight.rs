@@ -263,10 +263,20 @@ impl<S: TokenSource + 'static> Shared<S> {
             Err(error) => {
                 let failures = old.failures.saturating_add(1);
                 let transient = error.is_transient();
-                let retry_in = self.policy.backoff(failures, transient, rand::random());
-                let retry_at = now + retry_in;
                 let keep = old.valid_token(now).cloned();
                 let serving_cached = keep.is_some();
+                // Nobody sees the error while a valid token is served, so
+                // even a permanent one backs off exponentially then (not
+                // every `error_ttl`); with no token it is handed to callers
+                // and cached only briefly.
+                let retry_in = if serving_cached {
+                    self.policy
+                        .backoff(failures, true, rand::random())
+                        .max(self.policy.backoff(failures, transient, 0.0))
+                } else {
+                    self.policy.backoff(failures, transient, rand::random())
+                };
+                let retry_at = now + retry_in;
                 let fresh_until = match (&keep, old.expires_at) {
                     (Some(_), Some(exp)) => {
                         let backoff_end = retry_at.min(exp);

@@ -876,7 +876,10 @@ async fn borrowing_the_cached_token_fetches_nothing() {
     assert!(cache.cached_token().is_none());
     assert_eq!(fake.calls(), 0);
     let token = cache.token().await.unwrap();
-    assert_eq!(cache.with_cached_token(|t| t.same_token(&token)), Some(true));
+    assert_eq!(
+        cache.with_cached_token(|t| t.same_token(&token)),
+        Some(true)
+    );
     // Past the advisory point it is no longer "fresh"; still nothing fetched.
     advance(secs(80)).await;
     assert_eq!(cache.with_cached_token(|_| ()), None);
