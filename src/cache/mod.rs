@@ -77,6 +77,11 @@ pub(crate) type Observer = Arc<dyn Fn(&RefreshEvent) + Send + Sync>;
 /// when the last clone is dropped. See the [module docs](self) for the
 /// policy.
 ///
+/// Fetches are spawned on the caller's tokio runtime, which needs its time
+/// driver (`enable_all()`, as for reqwest) for the load timeout. Outside any
+/// tokio runtime the cache still works: the first waiting caller runs the
+/// fetch itself (without a load timeout), and refresh ahead is skipped.
+///
 /// ```
 /// use okta_auth::{ApiTokenSource, TokenSource, TokenSourceExt};
 ///
