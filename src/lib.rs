@@ -12,7 +12,10 @@
 //!
 //! A source yields an [`AccessToken`]; the token knows how to authorize one
 //! HTTP request ([`AccessToken::authorize`]). When Okta refuses one,
-//! [`AuthChallenge`] reads its `WWW-Authenticate` answer.
+//! [`AuthChallenge`] reads its `WWW-Authenticate` answer. Wrap a source in a
+//! [`CachingTokenSource`] ([`TokenSourceExt::cached`]) to reuse tokens: fresh
+//! reads take no lock, one fetch runs at a time, and tokens are refreshed
+//! ahead of expiry.
 //!
 //! # Quick start
 //!
@@ -64,6 +67,7 @@
 
 mod api_token;
 mod challenge;
+pub mod cache;
 mod clock;
 mod dpop;
 mod error;
@@ -80,6 +84,9 @@ mod token;
 
 pub use api_token::ApiTokenSource;
 pub use challenge::{AuthChallenge, Challenge, DPOP_NONCE, MAX_WWW_AUTHENTICATE_LEN};
+pub use cache::{
+    CachingTokenSource, CachingTokenSourceBuilder, RefreshEvent, RefreshReason, TokenSourceExt,
+};
 pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
 pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};

@@ -3,6 +3,7 @@
 
 mod api_token;
 mod challenge;
+mod cache;
 #[cfg(feature = "test-util")]
 mod downstream;
 mod dpop;

@@ -1,0 +1,212 @@
+//! When to refresh, when to wait, how long to back off: pure arithmetic on
+//! instants, so it is tested without a runtime.
+
+use std::time::Duration;
+
+use crate::clock::Instant;
+
+/// Default point, as a fraction of a token's lifetime, after which one caller
+/// starts a refresh in the background while everyone keeps getting the
+/// current token (the *advisory* point).
+pub const DEFAULT_REFRESH_AHEAD: f64 = 0.75;
+
+/// Default jitter around [`DEFAULT_REFRESH_AHEAD`], as a fraction of the
+/// lifetime: each token's advisory point is drawn uniformly from
+/// `0.75 ± 0.05` of its lifetime, so a fleet started together does not
+/// refresh in step.
+pub const DEFAULT_REFRESH_JITTER: f64 = 0.05;
+
+/// Default upper bound of the *mandatory* buffer: from `expires_at - buffer`
+/// on, callers wait for a fresh token. The buffer is
+/// `min(60 s, 10 % of the lifetime)`, at least [`DEFAULT_MIN_MANDATORY_BUFFER`]
+/// (and never more than half the lifetime).
+pub const DEFAULT_MANDATORY_BUFFER: Duration = Duration::from_secs(60);
+
+/// Default share of the lifetime used for the mandatory buffer (see
+/// [`DEFAULT_MANDATORY_BUFFER`]).
+pub const DEFAULT_MANDATORY_FRACTION: f64 = 0.10;
+
+/// Default floor of the mandatory buffer (see [`DEFAULT_MANDATORY_BUFFER`]):
+/// requests take time, and clocks drift.
+pub const DEFAULT_MIN_MANDATORY_BUFFER: Duration = Duration::from_secs(5);
+
+/// Default time a *permanent* error (`invalid_client`, a configuration
+/// problem, an expired token from the source) is handed to callers without
+/// asking the source again, so a retry loop cannot hammer Okta.
+pub const DEFAULT_ERROR_TTL: Duration = Duration::from_secs(2);
+
+/// Default first backoff after a *transient* error; it doubles with each
+/// consecutive failure up to [`DEFAULT_MAX_BACKOFF`], each wait drawn
+/// uniformly from `[b/2, b]` (jitter).
+pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Default longest backoff after repeated transient errors.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Default time allowed for one call to the wrapped source before it counts
+/// as a (transient) [`Error::Timeout`](crate::Error::Timeout).
+pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The cache's timing policy (set through the builder).
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    pub(crate) refresh_ahead: f64,
+    pub(crate) refresh_jitter: f64,
+    pub(crate) mandatory_buffer: Duration,
+    pub(crate) mandatory_fraction: f64,
+    pub(crate) min_mandatory_buffer: Duration,
+    pub(crate) error_ttl: Duration,
+    pub(crate) initial_backoff: Duration,
+    pub(crate) max_backoff: Duration,
+    pub(crate) load_timeout: Option<Duration>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            refresh_ahead: DEFAULT_REFRESH_AHEAD,
+            refresh_jitter: DEFAULT_REFRESH_JITTER,
+            mandatory_buffer: DEFAULT_MANDATORY_BUFFER,
+            mandatory_fraction: DEFAULT_MANDATORY_FRACTION,
+            min_mandatory_buffer: DEFAULT_MIN_MANDATORY_BUFFER,
+            error_ttl: DEFAULT_ERROR_TTL,
+            initial_backoff: DEFAULT_INITIAL_BACKOFF,
+            max_backoff: DEFAULT_MAX_BACKOFF,
+            load_timeout: Some(DEFAULT_LOAD_TIMEOUT),
+        }
+    }
+}
+
+/// The two points of a token's life that matter to the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Points {
+    /// From here on one caller refreshes in the background.
+    pub(crate) advisory: Instant,
+    /// From here on callers wait for a fresh token.
+    pub(crate) mandatory: Instant,
+}
+
+impl Policy {
+    /// Checks the settings; the builder calls it.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        let fraction = |name: &str, v: f64, max: f64| {
+            if v.is_finite() && (0.0..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be between 0 and {max}"))
+            }
+        };
+        fraction("refresh_ahead", self.refresh_ahead, 1.0)?;
+        fraction("refresh_jitter", self.refresh_jitter, 0.5)?;
+        fraction("mandatory_fraction", self.mandatory_fraction, 1.0)?;
+        if self.initial_backoff > self.max_backoff {
+            return Err("the initial backoff must not exceed the maximum backoff".into());
+        }
+        if self.load_timeout == Some(Duration::ZERO) {
+            return Err("the load timeout must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// The advisory and mandatory points of a token that arrived at `now`
+    /// and expires at `expires_at` (`expires_at > now`). `unit` is a uniform
+    /// draw from `[0, 1)` for the jitter.
+    pub(crate) fn points(&self, now: Instant, expires_at: Instant, unit: f64) -> Points {
+        let lifetime = expires_at.saturating_duration_since(now);
+        let buffer = lifetime
+            .mul_f64(self.mandatory_fraction)
+            .min(self.mandatory_buffer)
+            .max(self.min_mandatory_buffer)
+            .min(lifetime / 2);
+        let mandatory = expires_at.checked_sub(buffer).unwrap_or(now);
+        let jitter = (unit.clamp(0.0, 1.0) * 2.0 - 1.0) * self.refresh_jitter;
+        let fraction = (self.refresh_ahead + jitter).clamp(0.0, 1.0);
+        let advisory = (now + lifetime.mul_f64(fraction)).min(mandatory);
+        Points {
+            advisory,
+            mandatory,
+        }
+    }
+
+    /// How long to wait before asking the source again after the
+    /// `failures`-th consecutive failure (`failures >= 1`). `unit` is a
+    /// uniform draw from `[0, 1)` for the jitter.
+    pub(crate) fn backoff(&self, failures: u32, transient: bool, unit: f64) -> Duration {
+        if !transient {
+            return self.error_ttl;
+        }
+        let doublings = failures.saturating_sub(1).min(20);
+        let ceiling = self
+            .initial_backoff
+            .saturating_mul(1 << doublings)
+            .min(self.max_backoff);
+        ceiling.mul_f64(0.5 + unit.clamp(0.0, 1.0) * 0.5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn defaults_validate() {
+        assert_eq!(Policy::default().validate(), Ok(()));
+        let bad = Policy {
+            refresh_ahead: 1.5,
+            ..Policy::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = Policy {
+            refresh_jitter: f64::NAN,
+            ..Policy::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn one_hour_token() {
+        let p = Policy::default();
+        let now = crate::clock::now();
+        let exp = now + secs(3600);
+        let mid = p.points(now, exp, 0.5);
+        assert_eq!(mid.advisory, now + secs(2700));
+        assert_eq!(mid.mandatory, exp - secs(60));
+        let early = p.points(now, exp, 0.0);
+        let late = p.points(now, exp, 0.999_999);
+        assert_eq!(early.advisory, now + secs(2520));
+        assert!(late.advisory > now + secs(2879) && late.advisory <= now + secs(2880));
+    }
+
+    #[test]
+    fn short_tokens_keep_a_floor_and_half_their_life() {
+        let p = Policy::default();
+        let now = crate::clock::now();
+        // 10 % of 100 s is 10 s, under the 60 s cap.
+        let pts = p.points(now, now + secs(100), 0.5);
+        assert_eq!(pts.mandatory, now + secs(90));
+        assert_eq!(pts.advisory, now + secs(75));
+        // 10 % of 20 s is 2 s, raised to the 5 s floor.
+        let pts = p.points(now, now + secs(20), 0.5);
+        assert_eq!(pts.mandatory, now + secs(15));
+        assert_eq!(pts.advisory, now + secs(15));
+        // A 6 s token: the floor would eat it; half its life instead.
+        let pts = p.points(now, now + secs(6), 0.5);
+        assert_eq!(pts.mandatory, now + secs(3));
+        assert!(pts.advisory <= pts.mandatory);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let p = Policy::default();
+        assert_eq!(p.backoff(1, true, 1.0), secs(1));
+        assert_eq!(p.backoff(1, true, 0.0), Duration::from_millis(500));
+        assert_eq!(p.backoff(3, true, 1.0), secs(4));
+        assert_eq!(p.backoff(30, true, 1.0), secs(30));
+        assert_eq!(p.backoff(u32::MAX, true, 0.0), secs(15));
+        assert_eq!(p.backoff(7, false, 0.3), DEFAULT_ERROR_TTL);
+    }
+}
