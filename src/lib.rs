@@ -66,9 +66,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api_token;
-mod challenge;
 pub mod cache;
+mod challenge;
 mod clock;
+pub mod config;
 mod dpop;
 mod error;
 mod jws;
@@ -83,10 +84,11 @@ pub mod testing;
 mod token;
 
 pub use api_token::ApiTokenSource;
-pub use challenge::{AuthChallenge, Challenge, DPOP_NONCE, MAX_WWW_AUTHENTICATE_LEN};
 pub use cache::{
     CachingTokenSource, CachingTokenSourceBuilder, RefreshEvent, RefreshReason, TokenSourceExt,
 };
+pub use challenge::{AuthChallenge, Challenge, DPOP_NONCE, MAX_WWW_AUTHENTICATE_LEN};
+pub use config::OktaConfig;
 pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
 pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};

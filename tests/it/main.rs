@@ -2,8 +2,9 @@
 //! black-box through the public API.
 
 mod api_token;
-mod challenge;
 mod cache;
+mod challenge;
+mod config;
 #[cfg(feature = "test-util")]
 mod downstream;
 mod dpop;

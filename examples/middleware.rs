@@ -1,0 +1,40 @@
+//! The one-line reqwest-middleware setup: every request to the org gets a
+//! token (cached, refreshed ahead of expiry, DPoP proofs included), 401s are
+//! retried once with a new token, 429s wait for Okta's rate-limit reset.
+//! Requests to any other host pass untouched.
+//!
+//! ```sh
+//! export OKTA_CLIENT_ORGURL=https://example.okta.com
+//! export OKTA_CLIENT_CLIENTID=0oa… OKTA_CLIENT_SCOPES=okta.users.read
+//! export OKTA_CLIENT_PRIVATEKEY=./private-key.pem
+//! cargo run --example middleware
+//! ```
+
+use okta_auth::{OktaAuth, OktaConfig, OktaRateLimit};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = OktaConfig::from_env()?;
+    let org = config.org()?;
+
+    let auth = OktaAuth::new(org.clone(), config.token_source()?);
+    // OktaAuth follows redirects itself, so credentials never leave the org.
+    let http = reqwest::Client::builder()
+        .redirect(auth.redirect_policy())
+        .build()?;
+    let client = reqwest_middleware::ClientBuilder::new(http)
+        .with(OktaRateLimit::new(org.clone())) // outer: waits out 429s
+        .with(auth) // inner: a token and a fresh DPoP proof for every try
+        .build();
+
+    let response = client.get(users_url(&org)).send().await?;
+    println!("{} {}", response.status(), response.text().await?);
+    Ok(())
+}
+
+/// `{org}/api/v1/users?limit=1`: one user, read-only.
+fn users_url(org: &okta_auth::OrgUrl) -> okta_auth::url::Url {
+    let mut url = org.endpoint("api/v1/users");
+    url.set_query(Some("limit=1"));
+    url
+}
