@@ -8,12 +8,13 @@
 //! ```
 //!
 //! Only `SSWS` and `Bearer` tokens can be used this way: a DPoP-bound token
-//! needs a fresh proof for every request, so for a service app that requires
-//! DPoP this prints an error and exits 1. The token is printed to stdout and
-//! nothing else is; errors go to stderr and never contain the secret.
+//! needs a fresh proof for every request. So the service app's token is asked
+//! for without DPoP (`DpopMode::Never`), and an app that requires DPoP gets an
+//! error saying so (exit 1). The token goes to stdout and nothing else does;
+//! errors go to stderr and never contain the secret.
 
 use okta_auth::secrecy::ExposeSecret;
-use okta_auth::{OktaConfig, TokenType};
+use okta_auth::{DpopMode, OktaConfig, TokenType};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
@@ -30,7 +31,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<String, Box<dyn std::error::Error>> {
-    let source = OktaConfig::from_env()?.token_source()?;
+    let source = OktaConfig::from_env()?
+        .dpop_mode(DpopMode::Never)
+        .token_source()?;
     let token = source.token().await?;
     if token.token_type() == TokenType::Dpop {
         return Err(

@@ -91,7 +91,7 @@ impl<T> Setting<T> {
 /// directory and environment variables. [`Sources::system`] is the real
 /// process; tests build their own so they never touch the real home or
 /// environment.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Sources {
     home_dir: Option<PathBuf>,
     current_dir: Option<PathBuf>,
@@ -120,19 +120,21 @@ impl Sources {
         }
     }
 
-    /// Reads `~/.okta/okta.yaml` under this home directory.
+    /// Reads `~/.okta/okta.yaml` under this home directory. Defaults to none:
+    /// no home file is read.
     pub fn home_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.home_dir = Some(dir.into());
         self
     }
 
-    /// Reads `./okta.yaml` in this directory.
+    /// Reads `./okta.yaml` in this directory, against which relative key
+    /// file paths are resolved. Defaults to none: no project file is read.
     pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.current_dir = Some(dir.into());
         self
     }
 
-    /// Sets an environment variable.
+    /// Sets an environment variable. Defaults to none set.
     pub fn var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.vars.insert(name.into(), value.into());
         self
@@ -186,6 +188,7 @@ pub struct OktaConfig {
     scopes: Option<Setting<Vec<String>>>,
     private_key: Option<Setting<SecretString>>,
     private_key_id: Option<Setting<String>>,
+    dpop_mode: Option<crate::DpopMode>,
     base_dir: Option<PathBuf>,
 }
 
@@ -328,13 +331,15 @@ impl OktaConfig {
         overlay(&mut self.private_key_id, sources.get(ENV_PRIVATE_KEY_ID));
     }
 
-    /// Sets the org URL. Overrides files and environment.
+    /// Sets the org URL. Overrides files and
+    /// environment. Defaults to what they say.
     pub fn org_url(mut self, url: impl Into<String>) -> Self {
         self.org_url = Some(code(url.into(), "org_url"));
         self
     }
 
-    /// Sets the authorization mode. Overrides files and environment.
+    /// Sets the authorization mode. Overrides files and
+    /// environment. Defaults to what they say.
     pub fn authorization_mode(mut self, mode: AuthorizationMode) -> Self {
         let name = match mode {
             AuthorizationMode::Ssws => "SSWS",
@@ -344,19 +349,22 @@ impl OktaConfig {
         self
     }
 
-    /// Sets the API token. Overrides files and environment.
+    /// Sets the API token. Overrides files and
+    /// environment. Defaults to what they say.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(code(SecretString::from(token.into()), "token"));
         self
     }
 
-    /// Sets the service app's client id. Overrides files and environment.
+    /// Sets the service app's client id. Overrides files and
+    /// environment. Defaults to what they say.
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(code(client_id.into(), "client_id"));
         self
     }
 
-    /// Sets the scopes to request. Overrides files and environment.
+    /// Sets the scopes to request. Overrides files and
+    /// environment. Defaults to what they say.
     pub fn scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -368,15 +376,24 @@ impl OktaConfig {
     }
 
     /// Sets the private key: PEM or JWK text, or a file path. Overrides
-    /// files and environment.
+    /// files and environment. Defaults to what they say.
     pub fn private_key(mut self, key: impl Into<String>) -> Self {
         self.private_key = Some(code(SecretString::from(key.into()), "private_key"));
         self
     }
 
-    /// Sets the private key's `kid`. Overrides files and environment.
+    /// Sets the private key's `kid`. Overrides files and
+    /// environment. Defaults to what they say.
     pub fn private_key_id(mut self, kid: impl Into<String>) -> Self {
         self.private_key_id = Some(code(kid.into(), "private_key_id"));
+        self
+    }
+
+    /// Sets the DPoP mode of a service app's source. Code only: Okta's
+    /// files and variables have no such setting. Defaults to
+    /// [`DpopMode::Auto`](crate::DpopMode::Auto).
+    pub fn dpop_mode(mut self, mode: crate::DpopMode) -> Self {
+        self.dpop_mode = Some(mode);
         self
     }
 
@@ -445,10 +462,13 @@ impl OktaConfig {
                 if scopes.is_empty() {
                     return Err(missing("scopes", ENV_SCOPES, "okta.client.scopes"));
                 }
-                let source = crate::ServiceAppSource::builder(org, client_id.value.clone())
+                let mut builder = crate::ServiceAppSource::builder(org, client_id.value.clone())
                     .private_key(key)
-                    .scopes(scopes)
-                    .build()?;
+                    .scopes(scopes);
+                if let Some(mode) = self.dpop_mode {
+                    builder = builder.dpop(mode);
+                }
+                let source = builder.build()?;
                 Ok(Arc::new(source.cached()))
             }
         }
@@ -459,9 +479,8 @@ impl OktaConfig {
             .private_key
             .as_ref()
             .ok_or_else(|| missing("a private key", ENV_PRIVATE_KEY, "okta.client.privateKey"))?;
-        let value = setting.value.expose_secret().trim();
-        let looks_inline = value.starts_with("-----BEGIN") || value.starts_with('{');
-        let key = if looks_inline {
+        let value = unquote(setting.value.expose_secret().trim());
+        let key = if looks_like_key_text(value) {
             crate::SigningKey::parse(value)
                 .map_err(|e| setting.error(format_args!("is not a usable private key: {e}")))?
         } else {
@@ -471,17 +490,23 @@ impl OktaConfig {
             {
                 path = base.join(path);
             }
-            // The value is a path, not key material: safe to name.
-            let text = std::fs::read_to_string(&path).map_err(|_| {
+            // Never echo the value: what looks like a path may be key
+            // material in a form we do not recognise (base64 of a PEM, say).
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                let relative = match (&self.base_dir, Path::new(value).is_relative()) {
+                    (Some(base), true) => {
+                        format!("; relative paths are read from {}", base.display())
+                    }
+                    _ => String::new(),
+                };
                 setting.error(format_args!(
-                    "names a key file that cannot be read: {}",
-                    path.display()
+                    "is neither PEM or JWK key text nor the path of a readable key file ({}{relative})",
+                    e.kind()
                 ))
             })?;
             crate::SigningKey::parse(&text).map_err(|e| {
                 setting.error(format_args!(
-                    "names a file that is not a usable private key ({}): {e}",
-                    path.display()
+                    "names a file that is not a usable private key: {e}"
                 ))
             })?
         };
@@ -490,6 +515,29 @@ impl OktaConfig {
             None => key,
         })
     }
+}
+
+/// Key material rather than a path: PEM armour (also with literal `\n`, as
+/// pasted into environment variables), JSON, or more than one line.
+fn looks_like_key_text(value: &str) -> bool {
+    value.contains("-----BEGIN")
+        || value.starts_with('{')
+        || value.starts_with('[')
+        || value.contains('\n')
+}
+
+/// The value without one pair of surrounding quotes, which `.env` files and
+/// `docker --env-file` can leave in place.
+fn unquote(value: &str) -> &str {
+    for quote in ['"', '\''] {
+        if let Some(inner) = value
+            .strip_prefix(quote)
+            .and_then(|v| v.strip_suffix(quote))
+        {
+            return inner.trim();
+        }
+    }
+    value
 }
 
 fn overlay<T>(slot: &mut Option<Setting<T>>, value: Option<Setting<T>>) {
@@ -514,6 +562,19 @@ fn code<T>(value: T, setter: &'static str) -> Setting<T> {
 
 fn missing(what: &str, env: &str, key: &str) -> Error {
     Error::Config(format!("{what} is required: set {env} or {key}"))
+}
+
+/// Names only: the variables hold tokens and keys.
+impl fmt::Debug for Sources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Sources")
+            .field("home_dir", &self.home_dir)
+            .field("current_dir", &self.current_dir)
+            .field("vars", &names)
+            .finish()
+    }
 }
 
 fn split_scopes(text: &str) -> Vec<String> {

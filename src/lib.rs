@@ -7,21 +7,23 @@
 //!   Admin UI, sent as `Authorization: SSWS {token}`.
 //! - **API service apps** ([`ServiceAppSource`]): OAuth 2.0 client credentials
 //!   against the org authorization server, the client signing a JWT with its
-//!   private key (`private_key_jwt`); short-lived, scoped access tokens,
-//!   often bound to a key with DPoP (RFC 9449).
+//!   private key ([`SigningKey`], `private_key_jwt`; a client secret only for
+//!   custom authorization servers); short-lived, scoped access tokens, often
+//!   bound to a key with DPoP (RFC 9449, [`DpopKey`]).
 //!
 //! A source yields an [`AccessToken`]; the token knows how to authorize one
 //! HTTP request ([`AccessToken::authorize`]). When Okta refuses one,
 //! [`AuthChallenge`] reads its `WWW-Authenticate` answer. Wrap a source in a
 //! [`CachingTokenSource`] ([`TokenSourceExt::cached`]) to reuse tokens: fresh
 //! reads take no lock, one fetch runs at a time, and tokens are refreshed
-//! ahead of expiry.
+//! ahead of expiry. [`OktaConfig`] builds a ready, cached source from the
+//! settings Okta's SDKs read (`okta.yaml`, `OKTA_CLIENT_*`).
 //!
 //! # Quick start
 //!
 //! ```no_run
 //! use okta_auth::{ApiTokenSource, OrgUrl, TokenSource};
-//! use http::Method;
+//! use okta_auth::http::Method;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let org: OrgUrl = "https://example.okta.com".parse()?;
@@ -54,8 +56,10 @@
 //! - `Authorization` and `DPoP` header values are marked sensitive.
 //! - [`OrgUrl`] refuses plain `http` except for loopback hosts, and URLs
 //!   with user info, paths, queries or fragments.
-//! - Tokens only leave through [`AccessToken::authorize`]; check the origin
-//!   before you send them anywhere (the middleware does).
+//! - Tokens leave through [`AccessToken::authorize`] and its
+//!   `authorize_*` siblings, or [`AccessToken::secret`] for callers who must;
+//!   check the origin before you send them anywhere ([`OrgUrl::is_same_origin`];
+//!   the middleware does).
 //!
 //! # Minimum supported Rust version
 //!

@@ -95,7 +95,9 @@ impl OrgUrl {
 
     /// A URL under the org, e.g. `org.endpoint("api/v1/users")`.
     ///
-    /// `path` is relative to the org root; a leading `/` is ignored.
+    /// `path` is relative to the org root; a leading `/` is ignored. It is a
+    /// path only: a `?` in it is percent-encoded, so add a query with
+    /// [`Url::set_query`] or `query_pairs_mut()` on the result.
     pub fn endpoint(&self, path: &str) -> Url {
         let mut url = self.base.clone();
         url.set_path(path.trim_start_matches('/'));

@@ -147,7 +147,7 @@ fn every_error_names_the_setting_and_its_origin_without_the_secret() {
                 ("OKTA_CLIENT_SCOPES", "okta.users.read"),
                 ("OKTA_CLIENT_PRIVATEKEY", key_path.to_str().unwrap()),
             ]),
-            "cannot be read",
+            "nor the path of a readable key file (entity not found",
         ),
         (
             env(&[
@@ -296,4 +296,58 @@ async fn a_private_key_config_fetches_dpop_tokens_from_the_org() {
     let header = last.assertion_header.unwrap();
     assert_eq!(header["kid"], "kid-from-env");
     assert_eq!(header["alg"], "RS256");
+}
+
+#[test]
+fn a_key_value_that_is_neither_key_text_nor_a_file_is_never_echoed() {
+    // Base64 of a PEM on one line looks like a path; the error must not show it.
+    const OPAQUE: &str = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JR0hBZ0VBTUJNR0J5cUdTTTQ5";
+    let cwd = dir("opaque");
+    let config = OktaConfig::load(
+        &Sources::empty()
+            .current_dir(&cwd)
+            .var("OKTA_CLIENT_ORGURL", "https://example.okta.com")
+            .var("OKTA_CLIENT_CLIENTID", "0oa1")
+            .var("OKTA_CLIENT_SCOPES", "okta.users.read")
+            .var("OKTA_CLIENT_PRIVATEKEY", OPAQUE),
+    )
+    .unwrap();
+    let msg = config_err(config.token_source().map(|_| ()));
+    assert!(
+        msg.contains("environment variable OKTA_CLIENT_PRIVATEKEY"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(cwd.to_str().unwrap()),
+        "names the base directory: {msg}"
+    );
+    assert!(!msg.contains(OPAQUE), "{msg}");
+}
+
+#[test]
+fn quoted_pem_from_an_env_file_is_accepted() {
+    let pem = include_str!("../fixtures/keys/ec-p256-sec1.pem").replace('\n', "\\n");
+    let config = OktaConfig::load(
+        &Sources::empty()
+            .var("OKTA_CLIENT_ORGURL", "https://example.okta.com")
+            .var("OKTA_CLIENT_CLIENTID", "0oa1")
+            .var("OKTA_CLIENT_SCOPES", "okta.users.read")
+            .var("OKTA_CLIENT_PRIVATEKEY", format!("\"{pem}\"")),
+    )
+    .unwrap();
+    config.token_source().unwrap();
+}
+
+#[test]
+fn sources_debug_shows_variable_names_only() {
+    let sources = Sources::empty().var("OKTA_CLIENT_TOKEN", TOKEN).var(
+        "OKTA_CLIENT_PRIVATEKEY",
+        "-----BEGIN PRIVATE KEY-----secret",
+    );
+    let debug = format!("{sources:?}");
+    assert!(debug.contains("OKTA_CLIENT_TOKEN"), "{debug}");
+    assert!(
+        !debug.contains(TOKEN) && !debug.contains("BEGIN"),
+        "{debug}"
+    );
 }
