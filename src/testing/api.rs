@@ -19,8 +19,15 @@ pub(crate) struct ApiEndpoint(pub(crate) Arc<Shared>);
 /// The `algs` a `DPoP` challenge lists.
 const DPOP_ALGS: &str = "ES256 ES384 RS256 RS384 RS512 PS256 PS384 PS512";
 
-/// A request as logged, before the endpoint adds what it learned.
+/// A request as logged (with its DPoP proof decoded, if any), before the
+/// endpoint adds what it learned.
 pub(crate) fn received(request: &Request) -> ReceivedRequest {
+    let (proof_header, proof_claims) = request
+        .headers
+        .get(crate::DPOP)
+        .and_then(|v| v.to_str().ok())
+        .and_then(jwt::peek)
+        .unzip();
     let mut headers: HeaderMap = request.headers.clone();
     for name in [AUTHORIZATION, crate::DPOP] {
         if let http::header::Entry::Occupied(mut entry) = headers.entry(name) {
@@ -38,8 +45,8 @@ pub(crate) fn received(request: &Request) -> ReceivedRequest {
         client_id: None,
         assertion_header: None,
         assertion_claims: None,
-        proof_header: None,
-        proof_claims: None,
+        proof_header,
+        proof_claims,
         status: 0,
         request_id: String::new(),
     }
@@ -51,15 +58,6 @@ impl Respond for ApiEndpoint {
         let now = shared.now();
         let mut state = shared.lock();
         let mut log = received(request);
-        if let Some((header, claims)) = request
-            .headers
-            .get(crate::DPOP)
-            .and_then(|v| v.to_str().ok())
-            .and_then(jwt::peek)
-        {
-            log.proof_header = Some(header);
-            log.proof_claims = Some(claims);
-        }
         state.api_requests += 1;
         let mut delay = None;
         let reply = match state.api_faults.pop_front() {

@@ -39,15 +39,6 @@ impl Respond for TokenEndpoint {
             log.assertion_header = Some(header);
             log.assertion_claims = Some(claims);
         }
-        if let Some((header, claims)) = request
-            .headers
-            .get(crate::DPOP)
-            .and_then(|v| v.to_str().ok())
-            .and_then(jwt::peek)
-        {
-            log.proof_header = Some(header);
-            log.proof_claims = Some(claims);
-        }
         log.client_id = basic_auth(request)
             .map(|(user, _)| user)
             .or_else(|| {
