@@ -195,11 +195,7 @@ impl AuthChallenge {
             .iter()
             .any(|c| c.is_scheme("DPoP") && c.error() == Some("use_dpop_nonce"));
         if wants_nonce {
-            let nonce = headers
-                .get(DPOP_NONCE)
-                .and_then(|v| v.to_str().ok())
-                .filter(|n| is_valid_nonce(n));
-            return Some(match nonce {
+            return Some(match dpop_nonce(headers) {
                 Some(n) => AuthChallenge::UseDpopNonce {
                     nonce: n.to_owned(),
                 },
@@ -222,6 +218,16 @@ impl AuthChallenge {
             AuthChallenge::UseDpopNonce { .. } => None,
         }
     }
+}
+
+/// The response's `DPoP-Nonce` header if it holds a usable nonce (RFC 9449
+/// syntax, see [`DpopKey::remember_nonce`](crate::DpopKey::remember_nonce));
+/// `None` if it is absent or unusable. The one place that reads it.
+pub(crate) fn dpop_nonce(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(DPOP_NONCE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|n| is_valid_nonce(n))
 }
 
 fn malformed(why: &str) -> Error {
