@@ -501,6 +501,26 @@ mod tests {
     }
 
     #[test]
+    fn dpop_nonce_reads_only_a_usable_nonce() {
+        let mut h = HeaderMap::new();
+        assert_eq!(dpop_nonce(&h), None);
+        h.insert(
+            DPOP_NONCE,
+            http::HeaderValue::from_static("eyJ7S_zG.eyJH0-Z"),
+        );
+        assert_eq!(dpop_nonce(&h), Some("eyJ7S_zG.eyJH0-Z"));
+        for bad in ["", "has space", "quo\"te"] {
+            h.insert(DPOP_NONCE, http::HeaderValue::from_str(bad).unwrap());
+            assert_eq!(dpop_nonce(&h), None, "{bad:?}");
+        }
+        h.insert(
+            DPOP_NONCE,
+            http::HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap(),
+        );
+        assert_eq!(dpop_nonce(&h), None);
+    }
+
+    #[test]
     fn limits_hold() {
         let huge = format!("Bearer realm=\"{}\"", "a".repeat(64 * 1024));
         assert!(Challenge::parse_all(&huge).is_err());
