@@ -191,10 +191,7 @@ impl AuthChallenge {
             }
             Err(e) => return Some(AuthChallenge::Rejected(e)),
         };
-        let wants_nonce = challenges
-            .iter()
-            .any(|c| c.is_scheme("DPoP") && c.error() == Some("use_dpop_nonce"));
-        if wants_nonce {
+        if asks_for_nonce(&challenges) {
             return Some(match dpop_nonce(headers) {
                 Some(n) => AuthChallenge::UseDpopNonce {
                     nonce: n.to_owned(),
@@ -218,6 +215,13 @@ impl AuthChallenge {
             AuthChallenge::UseDpopNonce { .. } => None,
         }
     }
+}
+
+/// Whether a `DPoP` challenge among `challenges` says `use_dpop_nonce`.
+pub(crate) fn asks_for_nonce(challenges: &[Challenge]) -> bool {
+    challenges
+        .iter()
+        .any(|c| c.is_scheme("DPoP") && c.error() == Some("use_dpop_nonce"))
 }
 
 /// The response's `DPoP-Nonce` header if it holds a usable nonce (RFC 9449

@@ -13,7 +13,7 @@ use reqwest::{Request, Response, redirect};
 use reqwest_middleware::{Middleware, Next};
 
 use super::middleware_error;
-use crate::challenge::{Challenge, dpop_nonce};
+use crate::challenge::{Challenge, asks_for_nonce, dpop_nonce};
 use crate::error::Error;
 use crate::org::OrgUrl;
 use crate::token::{AccessToken, DPOP, TokenSource};
@@ -37,7 +37,7 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 ///   | `error="invalid_token"` (`Bearer` or `DPoP`), no `error`, no `WWW-Authenticate` (Okta's SSWS `E0000011`), or an unreadable header | reported with [`TokenSource::invalidate`], a new one fetched | once |
 ///   | `DPoP error="use_dpop_nonce"` with a usable `DPoP-Nonce` | kept | once, the new proof carrying the nonce |
 ///   | `dpop_proof_already_used` (also as an `invalid_dpop_proof` whose description says so) | kept | once, with a fresh proof (new `jti`) |
-///   | any other DPoP error: `invalid_dpop_proof` (`htu`, signature, …), `dpop_proof_invalid_ath`, `dpop_authentication_scheme_required`, a nonce request without a usable nonce | kept | none: the proof would fail the same way |
+///   | any other DPoP error: `invalid_dpop_proof` (`htu`, signature, …), `dpop_proof_invalid_ath`, `dpop_authentication_scheme_required`, a nonce request without a usable nonce; a nonce request or a replay for a token that is not DPoP-bound | kept | none: the proof would fail the same way |
 ///   | any other `error` (not in a `DPoP` challenge) | reported, a new one fetched | once |
 ///
 ///   So a broken proof never costs a token request: it is returned at once
@@ -258,10 +258,7 @@ fn on_unauthorized(headers: &HeaderMap, dpop: bool) -> Unauthorized {
     let Ok(challenges) = Challenge::from_headers(headers) else {
         return Unauthorized::NewToken;
     };
-    let wants_nonce = challenges
-        .iter()
-        .any(|c| c.is_scheme("DPoP") && c.error() == Some("use_dpop_nonce"));
-    if wants_nonce {
+    if asks_for_nonce(&challenges) {
         // Without a usable nonce, or for a token without a key, a retry
         // could not do better.
         return if dpop && dpop_nonce(headers).is_some() {
