@@ -191,15 +191,8 @@ impl AuthChallenge {
             }
             Err(e) => return Some(AuthChallenge::Rejected(e)),
         };
-        let wants_nonce = challenges
-            .iter()
-            .any(|c| c.is_scheme("DPoP") && c.error() == Some("use_dpop_nonce"));
-        if wants_nonce {
-            let nonce = headers
-                .get(DPOP_NONCE)
-                .and_then(|v| v.to_str().ok())
-                .filter(|n| is_valid_nonce(n));
-            return Some(match nonce {
+        if asks_for_nonce(&challenges) {
+            return Some(match dpop_nonce(headers) {
                 Some(n) => AuthChallenge::UseDpopNonce {
                     nonce: n.to_owned(),
                 },
@@ -222,6 +215,23 @@ impl AuthChallenge {
             AuthChallenge::UseDpopNonce { .. } => None,
         }
     }
+}
+
+/// Whether a `DPoP` challenge among `challenges` says `use_dpop_nonce`.
+pub(crate) fn asks_for_nonce(challenges: &[Challenge]) -> bool {
+    challenges
+        .iter()
+        .any(|c| c.is_scheme("DPoP") && c.error() == Some("use_dpop_nonce"))
+}
+
+/// The response's `DPoP-Nonce` header if it holds a usable nonce (RFC 9449
+/// syntax, see [`DpopKey::remember_nonce`](crate::DpopKey::remember_nonce));
+/// `None` if it is absent or unusable. The one place that reads it.
+pub(crate) fn dpop_nonce(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(DPOP_NONCE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|n| is_valid_nonce(n))
 }
 
 fn malformed(why: &str) -> Error {
@@ -492,6 +502,26 @@ mod tests {
             let s = String::from_utf8_lossy(&s);
             let _ = Challenge::parse_all(&s);
         }
+    }
+
+    #[test]
+    fn dpop_nonce_reads_only_a_usable_nonce() {
+        let mut h = HeaderMap::new();
+        assert_eq!(dpop_nonce(&h), None);
+        h.insert(
+            DPOP_NONCE,
+            http::HeaderValue::from_static("eyJ7S_zG.eyJH0-Z"),
+        );
+        assert_eq!(dpop_nonce(&h), Some("eyJ7S_zG.eyJH0-Z"));
+        for bad in ["", "has space", "quo\"te"] {
+            h.insert(DPOP_NONCE, http::HeaderValue::from_str(bad).unwrap());
+            assert_eq!(dpop_nonce(&h), None, "{bad:?}");
+        }
+        h.insert(
+            DPOP_NONCE,
+            http::HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap(),
+        );
+        assert_eq!(dpop_nonce(&h), None);
     }
 
     #[test]

@@ -8,12 +8,12 @@ use http::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
     PROXY_AUTHORIZATION, TRANSFER_ENCODING,
 };
-use http::{Extensions, Method, StatusCode};
+use http::{Extensions, HeaderMap, Method, StatusCode};
 use reqwest::{Request, Response, redirect};
 use reqwest_middleware::{Middleware, Next};
 
 use super::middleware_error;
-use crate::challenge::{AuthChallenge, DPOP_NONCE};
+use crate::challenge::{Challenge, asks_for_nonce, dpop_nonce};
 use crate::error::Error;
 use crate::org::OrgUrl;
 use crate::token::{AccessToken, DPOP, TokenSource};
@@ -27,15 +27,25 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 /// method and URL. Every other request passes untouched, and so does a
 /// request that already carries `Authorization`.
 ///
-/// - **`401`**: the token is reported with [`TokenSource::invalidate`]
-///   (after every `401`), a new one is fetched and the request is retried
-///   once, if its body can be cloned (not a stream); otherwise, or if the
-///   retry is refused too, the `401` is returned as the response.
-/// - **DPoP nonce**: a `401` with `WWW-Authenticate: DPoP
-///   error="use_dpop_nonce"` and a `DPoP-Nonce` is retried once with the
-///   nonce in a new proof; the nonce is remembered on the token's
-///   [`DpopKey`](crate::DpopKey), as is any `DPoP-Nonce` the org sends.
-///   There is never more than one authorization retry per request.
+/// - **`401`**: what happens depends on the response's `WWW-Authenticate`,
+///   with **at most one authorization retry per request**, and only if the
+///   body can be cloned (not a stream); otherwise, or if the retry is refused
+///   too, the `401` is returned as the response:
+///
+///   | the `401` says | the token | retry |
+///   |---|---|---|
+///   | `error="invalid_token"` (`Bearer` or `DPoP`), no `error`, no `WWW-Authenticate` (Okta's SSWS `E0000011`), or an unreadable header | reported with [`TokenSource::invalidate`], a new one fetched | once |
+///   | `DPoP error="use_dpop_nonce"` with a usable `DPoP-Nonce` | kept | once, the new proof carrying the nonce |
+///   | `dpop_proof_already_used` (also as an `invalid_dpop_proof` whose description says so) | kept | once, with a fresh proof (new `jti`) |
+///   | any other DPoP error: `invalid_dpop_proof` (`htu`, signature, …), `dpop_proof_invalid_ath`, `dpop_authentication_scheme_required`, a nonce request without a usable nonce; a nonce request or a replay for a token that is not DPoP-bound | kept | none: the proof would fail the same way |
+///   | any other `error` (not in a `DPoP` challenge) | reported, a new one fetched | once |
+///
+///   So a broken proof never costs a token request: it is returned at once
+///   and [`AuthChallenge::from_response`](crate::AuthChallenge::from_response)
+///   tells why.
+/// - **DPoP nonce**: every `DPoP-Nonce` the org sends (on any response) is
+///   remembered on the token's [`DpopKey`](crate::DpopKey) and goes into
+///   the next proof for the org.
 /// - **Redirects**: build the client with
 ///   [`redirect_policy`](Self::redirect_policy) (or
 ///   `reqwest::redirect::Policy::none()`). reqwest drops `Authorization` on
@@ -46,6 +56,13 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 ///   `DPoP`, `Cookie` or `Proxy-Authorization`. If the client follows a
 ///   redirect to another origin on its own while a DPoP token is in use, the
 ///   request fails with [`Error::Config`] so the misconfiguration is seen.
+///
+/// **Cost.** The source is called through the object-safe
+/// [`TokenSource::token`], whose future is boxed (`async_trait`), so a
+/// request through `OktaAuth` costs one small allocation for it even when
+/// a [`CachingTokenSource`](crate::CachingTokenSource) answers from its
+/// cache (the cache's own inherent `token()` does not allocate on a hit).
+/// reqwest-middleware boxes every middleware's future the same way.
 ///
 /// Attach it *after* [`OktaRateLimit`](crate::OktaRateLimit) (see there
 /// for the stacking order).
@@ -170,29 +187,26 @@ impl OktaAuth {
                             .into(),
                     )));
                 }
-                if let Some(nonce) = resp.headers().get(DPOP_NONCE) {
-                    // An unusable nonce is not remembered; the challenge
-                    // below decides what happens then.
-                    let _ = nonce.to_str().map(|n| key.remember_nonce(resp.url(), n));
+                if let Some(nonce) = dpop_nonce(resp.headers()) {
+                    // Checked by `dpop_nonce`, so this cannot fail.
+                    let _ = key.remember_nonce(resp.url(), nonce);
                 }
             }
 
             let status = resp.status();
             if status == StatusCode::UNAUTHORIZED {
-                let retry = match AuthChallenge::from_response(status, resp.headers()) {
-                    // The token is fine; the proof needs the nonce, which
-                    // is remembered above.
-                    Some(AuthChallenge::UseDpopNonce { .. }) if token.dpop_key().is_some() => {
-                        again = Some(token);
-                        true
-                    }
-                    // A nonce was asked for but none usable was given: a
-                    // retry could not do better.
-                    Some(AuthChallenge::Rejected(Error::Dpop(_))) => false,
-                    _ => {
+                let retry = match on_unauthorized(resp.headers(), token.dpop_key().is_some()) {
+                    Unauthorized::NewToken => {
                         self.source.invalidate(&token);
                         true
                     }
+                    // The token is fine: the new proof carries the nonce
+                    // remembered above, or merely a new `jti`.
+                    Unauthorized::SameToken => {
+                        again = Some(token);
+                        true
+                    }
+                    Unauthorized::GiveUp => false,
                 };
                 match spare {
                     Some(spare) if retry && !auth_retried => {
@@ -222,6 +236,69 @@ impl OktaAuth {
                 return Ok(resp);
             }
         }
+    }
+}
+
+/// What to do about a `401`, from its challenges (see the table on
+/// [`OktaAuth`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unauthorized {
+    /// The token is bad: report it, fetch another, retry.
+    NewToken,
+    /// The token is fine: retry with it and a fresh proof.
+    SameToken,
+    /// A retry would fail the same way: return the `401`.
+    GiveUp,
+}
+
+/// Classifies a `401` for a request made with a DPoP token (`dpop`) or not.
+fn on_unauthorized(headers: &HeaderMap, dpop: bool) -> Unauthorized {
+    // A header we cannot read says nothing against the token; a new one is
+    // the only thing the client can change.
+    let Ok(challenges) = Challenge::from_headers(headers) else {
+        return Unauthorized::NewToken;
+    };
+    if asks_for_nonce(&challenges) {
+        // Without a usable nonce, or for a token without a key, a retry
+        // could not do better.
+        return if dpop && dpop_nonce(headers).is_some() {
+            Unauthorized::SameToken
+        } else {
+            Unauthorized::GiveUp
+        };
+    }
+    // No error at all (Okta's SSWS `E0000011`, a bare `Bearer realm=…`):
+    // the credentials were not accepted.
+    let Some(challenge) = challenges.iter().find(|c| c.error().is_some()) else {
+        return Unauthorized::NewToken;
+    };
+    let error = challenge.error().unwrap_or_default();
+    let description = challenge.error_description().unwrap_or_default();
+    if error == "invalid_token" {
+        return Unauthorized::NewToken;
+    }
+    // Okta names the precise DPoP error either as the code or, under
+    // `invalid_dpop_proof`, in the description.
+    let replayed = error == "dpop_proof_already_used"
+        || (error == "invalid_dpop_proof"
+            && (description.contains("dpop_proof_already_used")
+                || description.contains("already been used")
+                || description.contains("already used")));
+    if replayed {
+        return if dpop {
+            Unauthorized::SameToken
+        } else {
+            Unauthorized::GiveUp
+        };
+    }
+    let proof_error = error == "invalid_dpop_proof"
+        || error.starts_with("dpop_")
+        || description.contains("dpop_")
+        || challenge.is_scheme("DPoP");
+    if proof_error {
+        Unauthorized::GiveUp
+    } else {
+        Unauthorized::NewToken
     }
 }
 

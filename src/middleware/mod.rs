@@ -1,7 +1,8 @@
 //! Middleware for [`reqwest_middleware`]: [`OktaAuth`] puts a token on every
 //! request to the Okta org, [`OktaRateLimit`] waits out Okta's rate limits.
-//! The stacking order is documented on [`OktaRateLimit`], error handling on
-//! [`OktaAuth`].
+//! The stacking order is documented on [`OktaRateLimit`]; what `OktaAuth`
+//! does about each kind of `401` (a new token, a fresh proof, or nothing)
+//! and how its errors come back, on [`OktaAuth`].
 
 mod auth;
 mod rate_limit;

@@ -181,6 +181,108 @@ async fn a_permanently_refused_token_is_retried_exactly_once() {
     assert_eq!(okta.api_requests(), 2);
 }
 
+/// Sits under `OktaAuth` and spoils what it sends, as a broken proxy or a
+/// retry layer below it would.
+#[derive(Default)]
+struct Spoil {
+    /// Sends the first request's `DPoP` proof again on the second request.
+    replay: bool,
+    /// Sends every request to `/api/v1/users` instead (the proof's `htu`
+    /// no longer matches).
+    repath: bool,
+    seen: Mutex<Vec<reqwest::header::HeaderValue>>,
+}
+
+#[async_trait]
+impl reqwest_middleware::Middleware for Spoil {
+    async fn handle(
+        &self,
+        mut req: reqwest::Request,
+        extensions: &mut okta_auth::http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        if self.repath {
+            req.url_mut().set_path("/api/v1/users");
+        }
+        if self.replay {
+            let mut seen = self.seen.lock().unwrap();
+            let proof = req.headers().get("dpop").cloned().unwrap();
+            if seen.len() == 1 {
+                req.headers_mut().insert("dpop", seen[0].clone());
+            }
+            seen.push(proof);
+        }
+        next.run(req, extensions).await
+    }
+}
+
+fn spoiled_client(auth: OktaAuth, spoil: Spoil) -> ClientWithMiddleware {
+    let http = reqwest::Client::builder()
+        .redirect(auth.redirect_policy())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    ClientBuilder::new(http).with(auth).with(spoil).build()
+}
+
+#[tokio::test]
+async fn a_replayed_proof_gets_a_fresh_proof_and_no_new_token() {
+    let okta = MockOkta::start().await;
+    let source = std::sync::Arc::new(Keep::new(service_app(&okta, true)));
+    let spoil = Spoil {
+        replay: true,
+        ..Spoil::default()
+    };
+    let c = spoiled_client(OktaAuth::new(okta.org_url(), source.clone()), spoil);
+    let url = okta.org_url().endpoint("api/v1/users");
+
+    assert_eq!(c.get(url.clone()).send().await.unwrap().status(), 200);
+    let token = source.current().unwrap();
+    let token_requests = okta.token_requests(CLIENT_ID);
+    assert_eq!(c.get(url).send().await.unwrap().status(), 200);
+    assert_eq!(okta.api_requests(), 3, "ok, replayed, fresh proof");
+    let received = okta.received();
+    assert_eq!(received[received.len() - 2].status, 401);
+    assert_eq!(
+        okta.token_requests(CLIENT_ID),
+        token_requests,
+        "no token was fetched"
+    );
+    assert!(source.current().unwrap().same_token(&token), "nor dropped");
+}
+
+#[tokio::test]
+async fn a_proof_okta_refuses_costs_no_token_request_and_no_retry() {
+    let okta = MockOkta::start().await;
+    let source = std::sync::Arc::new(Keep::new(service_app(&okta, true)));
+    let spoil = Spoil {
+        repath: true,
+        ..Spoil::default()
+    };
+    let c = spoiled_client(OktaAuth::new(okta.org_url(), source.clone()), spoil);
+    let url = okta.org_url().endpoint("api/v1/users/me");
+
+    let mut token_requests = 0;
+    for n in 1..=3 {
+        let r = c.get(url.clone()).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let err = okta_auth::AuthChallenge::from_response(r.status(), r.headers())
+            .and_then(|c| c.error().cloned())
+            .unwrap();
+        assert_eq!(err.oauth_error().unwrap().error(), "invalid_dpop_proof");
+        assert_eq!(okta.api_requests(), n, "one request each, no retry");
+        if n == 1 {
+            // The token (with its nonce handshake).
+            token_requests = okta.token_requests(CLIENT_ID);
+        }
+    }
+    assert_eq!(
+        okta.token_requests(CLIENT_ID),
+        token_requests,
+        "no token request after the first"
+    );
+}
+
 #[tokio::test]
 async fn the_org_resource_nonce_challenge_is_answered_once_then_remembered() {
     let okta = MockOkta::start().await;
