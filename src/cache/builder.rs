@@ -72,7 +72,8 @@ impl<S: TokenSource + 'static> CachingTokenSourceBuilder<S> {
     }
 
     /// How long a permanent error is handed out before the source is asked
-    /// again (keep it short: 1–5 s).
+    /// again (keep it short: 1–5 s; at most
+    /// [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT)).
     ///
     /// Defaults to [`DEFAULT_ERROR_TTL`](super::DEFAULT_ERROR_TTL).
     pub fn error_ttl(mut self, ttl: Duration) -> Self {
@@ -81,7 +82,11 @@ impl<S: TokenSource + 'static> CachingTokenSourceBuilder<S> {
     }
 
     /// The backoff after transient errors: `initial`, doubling per
-    /// consecutive failure up to `max`, each wait jittered into `[b/2, b]`.
+    /// consecutive failure up to `max` (at most
+    /// [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT)), each wait jittered into
+    /// `[b/2, b]`. After a `429` the wait is at least the rate limit's
+    /// [`Error::retry_after`] (capped at
+    /// [`MAX_RETRY_AFTER`](super::MAX_RETRY_AFTER)), even beyond `max`.
     ///
     /// Defaults to [`DEFAULT_INITIAL_BACKOFF`](super::DEFAULT_INITIAL_BACKOFF)
     /// and [`DEFAULT_MAX_BACKOFF`](super::DEFAULT_MAX_BACKOFF).
@@ -122,7 +127,9 @@ impl<S: TokenSource + 'static> CachingTokenSourceBuilder<S> {
     }
 
     /// The cache. Fails with [`Error::Config`] if a fraction is out of range,
-    /// the initial backoff exceeds the maximum or the load timeout is zero.
+    /// the initial backoff exceeds the maximum, the maximum backoff or the
+    /// error ttl exceeds [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT) (a day) or
+    /// the load timeout is zero.
     /// Needs no runtime and does no I/O.
     pub fn build(self) -> Result<CachingTokenSource<S>, Error> {
         self.policy.validate().map_err(Error::Config)?;

@@ -115,8 +115,13 @@ impl<S: TokenSource + 'static> Shared<S> {
                 break;
             }
         }
+        // No variant fits well: this is a bug in the wrapped source (or a
+        // runtime shutting down), not a configuration problem. Not cached:
+        // the next call tries again.
         Err(Error::Config(
-            "the token source panicked or was cancelled during every attempt".into(),
+            "the wrapped token source panicked or its fetch was aborted, 4 times in a row \
+             (a bug in the source, or the runtime is shutting down)"
+                .into(),
         ))
     }
 
@@ -265,18 +270,10 @@ impl<S: TokenSource + 'static> Shared<S> {
                 let transient = error.is_transient();
                 let keep = old.valid_token(now).cloned();
                 let serving_cached = keep.is_some();
-                // Nobody sees the error while a valid token is served, so
-                // even a permanent one backs off exponentially then (not
-                // every `error_ttl`); with no token it is handed to callers
-                // and cached only briefly.
-                let retry_in = if serving_cached {
+                let retry_in =
                     self.policy
-                        .backoff(failures, true, rand::random())
-                        .max(self.policy.backoff(failures, transient, 0.0))
-                } else {
-                    self.policy.backoff(failures, transient, rand::random())
-                };
-                let retry_at = now + retry_in;
+                        .retry_in(failures, &error, serving_cached, rand::random());
+                let retry_at = later(now, retry_in);
                 let fresh_until = match (&keep, old.expires_at) {
                     (Some(_), Some(exp)) => {
                         let backoff_end = retry_at.min(exp);
@@ -375,6 +372,16 @@ impl<S: TokenSource + 'static> Shared<S> {
             tracing::debug!("cached okta token invalidated");
         }
     }
+}
+
+/// `now + wait` without the panic on overflow. The builder bounds every
+/// wait by a day ([`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT)), so the
+/// fallbacks are never reached in practice; if they were, retrying early is
+/// the safe side.
+fn later(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(super::MAX_ERROR_WAIT))
+        .unwrap_or(now)
 }
 
 /// Clears a snapshot's `armed` flag however its timer task ends: fired,

@@ -4,17 +4,28 @@
 //! # How it works
 //!
 //! - **Hit path.** The cache state is one immutable snapshot behind an
-//!   [`arc_swap::ArcSwap`]. A read loads it (no lock, no allocation: arc-swap
-//!   borrows it through a per-thread debt slot), compares one precomputed
-//!   instant — the *fresh deadline* — with the clock, and clones the token
-//!   (one reference-count increment). Tokens without an expiry (`SSWS`) skip
-//!   even the clock read, and so does every token on a multi-threaded tokio
+//!   [`arc_swap::ArcSwap`]. A read loads it (no lock: arc-swap borrows it
+//!   through a per-thread debt slot), compares one precomputed instant — the
+//!   *fresh deadline* — with the clock, and clones the token (one
+//!   reference-count increment). Tokens without an expiry (`SSWS`) skip even
+//!   the clock read, and so does every token on a multi-threaded tokio
 //!   runtime: there a timer task clears an `armed` flag at the deadline (or
 //!   when it is aborted or its runtime shuts down), and while the flag is
 //!   set a hit is just the load and the clone. On a current-thread runtime,
-//!   which runs timers only inside `block_on`, hits read the clock. `ArcSwap` was chosen over an `RwLock` because its
-//!   readers never write a shared counter, so they do not contend with each
-//!   other, and a writer never blocks them.
+//!   which runs timers only inside `block_on`, hits read the clock. `ArcSwap`
+//!   was chosen over an `RwLock` because its readers never write a shared
+//!   counter, so they do not contend with each other, and a writer never
+//!   blocks them.
+//! - **Allocation on a hit.** None through the concrete type:
+//!   [`CachingTokenSource::token`] (the inherent method, which
+//!   `cache.token()` calls on a `CachingTokenSource<S>`),
+//!   [`cached_token`](CachingTokenSource::cached_token) and
+//!   [`with_cached_token`](CachingTokenSource::with_cached_token). A call
+//!   through the [`TokenSource`] trait — an `Arc<dyn TokenSource>` such as
+//!   [`OktaConfig::token_source`](crate::OktaConfig::token_source) returns,
+//!   or a generic `S: TokenSource` — goes through `async_trait`, which boxes
+//!   the returned future: one small heap allocation per call, hit or miss.
+//!   Where that matters, keep the concrete type.
 //! - **Advisory point** (default 75 % ± 5 % of the lifetime,
 //!   [`DEFAULT_REFRESH_AHEAD`], [`DEFAULT_REFRESH_JITTER`]): the first
 //!   caller past it spawns a refresh; every caller, that one included, gets
@@ -34,11 +45,19 @@
 //!   transient backoff otherwise; then the source is asked again, so the
 //!   cache recovers as soon as the source does. A token that arrives
 //!   already expired counts as a (permanent) failure.
+//! - **Rate limits.** After a `429` ([`Error::RateLimited`]) the source is
+//!   not asked again before the window resets: the wait is
+//!   `max(backoff, `[`Error::retry_after`]`)`, the latter capped at
+//!   [`MAX_RETRY_AFTER`] so that a wrong reset time cannot stall the cache.
+//!   A still-valid token is served meanwhile; with none, callers get the
+//!   `RateLimited` error (whose `retry_after` counts down) until then.
 //! - **Invalidation** drops the cached token only if it is the very token
 //!   that was rejected ([`AccessToken::same_token`], a pointer compare), and
 //!   keeps any backoff. It is passed on to the wrapped source.
 //!
 //! [`Error`]: crate::Error
+//! [`Error::RateLimited`]: crate::Error::RateLimited
+//! [`Error::retry_after`]: crate::Error::retry_after
 
 mod builder;
 mod flight;
@@ -59,7 +78,7 @@ pub use builder::CachingTokenSourceBuilder;
 pub use policy::{
     DEFAULT_ERROR_TTL, DEFAULT_INITIAL_BACKOFF, DEFAULT_LOAD_TIMEOUT, DEFAULT_MANDATORY_BUFFER,
     DEFAULT_MANDATORY_FRACTION, DEFAULT_MAX_BACKOFF, DEFAULT_MIN_MANDATORY_BUFFER,
-    DEFAULT_REFRESH_AHEAD, DEFAULT_REFRESH_JITTER,
+    DEFAULT_REFRESH_AHEAD, DEFAULT_REFRESH_JITTER, MAX_ERROR_WAIT, MAX_RETRY_AFTER,
 };
 
 use flight::Shared;

@@ -47,6 +47,20 @@ pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// as a (transient) [`Error::Timeout`](crate::Error::Timeout).
 pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Longest wait the cache honours from a rate-limit answer
+/// ([`Error::retry_after`](crate::Error::retry_after), from Okta's
+/// `X-Rate-Limit-Reset`): after a `429` the source is not asked again before
+/// `max(backoff, min(retry_after, MAX_RETRY_AFTER))`. Okta's windows last a
+/// minute; the cap keeps a wrong or hostile reset time from stalling the
+/// cache for longer. (Not the maximum backoff: its default, 30 s, is shorter
+/// than one rate-limit window.)
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// Upper bound the builder accepts for the error ttl and the maximum
+/// backoff (one day): longer waits are surely a mistake, and bounding them
+/// keeps every deadline the cache computes far from overflow.
+pub const MAX_ERROR_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The cache's timing policy (set through the builder).
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
@@ -102,6 +116,12 @@ impl Policy {
         if self.initial_backoff > self.max_backoff {
             return Err("the initial backoff must not exceed the maximum backoff".into());
         }
+        if self.max_backoff > MAX_ERROR_WAIT {
+            return Err("the maximum backoff must not exceed one day".into());
+        }
+        if self.error_ttl > MAX_ERROR_WAIT {
+            return Err("the error ttl must not exceed one day".into());
+        }
         if self.load_timeout == Some(Duration::ZERO) {
             return Err("the load timeout must be positive".into());
         }
@@ -126,6 +146,37 @@ impl Policy {
             advisory,
             mandatory,
         }
+    }
+
+    /// How long to wait before asking the source again after the
+    /// `failures`-th consecutive failure, `error`, when a still-valid token
+    /// stays in service (`serving_cached`) or not. `unit` is a uniform draw
+    /// from `[0, 1)` for the jitter.
+    ///
+    /// Nobody sees the error while a valid token is served, so even a
+    /// permanent one then backs off exponentially (not every `error_ttl`);
+    /// with no token it is handed to callers and cached only briefly. A
+    /// rate-limit answer is never retried before its reset time (capped by
+    /// [`MAX_RETRY_AFTER`]).
+    pub(crate) fn retry_in(
+        &self,
+        failures: u32,
+        error: &crate::Error,
+        serving_cached: bool,
+        unit: f64,
+    ) -> Duration {
+        let transient = error.is_transient();
+        let backoff = if serving_cached {
+            self.backoff(failures, true, unit)
+                .max(self.backoff(failures, transient, 0.0))
+        } else {
+            self.backoff(failures, transient, unit)
+        };
+        let rate_limit = error
+            .retry_after()
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER);
+        backoff.max(rate_limit)
     }
 
     /// How long to wait before asking the source again after the
@@ -165,6 +216,23 @@ mod tests {
             ..Policy::default()
         };
         assert!(bad.validate().is_err());
+        let bad = Policy {
+            error_ttl: Duration::MAX,
+            ..Policy::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = Policy {
+            max_backoff: MAX_ERROR_WAIT + Duration::from_nanos(1),
+            ..Policy::default()
+        };
+        assert!(bad.validate().is_err());
+        let edge = Policy {
+            error_ttl: MAX_ERROR_WAIT,
+            initial_backoff: MAX_ERROR_WAIT,
+            max_backoff: MAX_ERROR_WAIT,
+            ..Policy::default()
+        };
+        assert_eq!(edge.validate(), Ok(()));
     }
 
     #[test]
@@ -208,5 +276,31 @@ mod tests {
         assert_eq!(p.backoff(30, true, 1.0), secs(30));
         assert_eq!(p.backoff(u32::MAX, true, 0.0), secs(15));
         assert_eq!(p.backoff(7, false, 0.3), DEFAULT_ERROR_TTL);
+    }
+
+    #[test]
+    fn rate_limits_are_waited_out_up_to_the_cap() {
+        let p = Policy::default();
+        let limited = |in_secs: u64| crate::Error::RateLimited {
+            reset_at: Some(crate::clock::system_now() + secs(in_secs)),
+        };
+        // The reset time wins over the 1 s first backoff, token or not.
+        for serving in [false, true] {
+            let wait = p.retry_in(1, &limited(20), serving, 1.0);
+            assert!(wait > secs(19) && wait <= secs(20), "{wait:?}");
+            // A hostile reset time is capped.
+            assert_eq!(
+                p.retry_in(1, &limited(1 << 40), serving, 1.0),
+                MAX_RETRY_AFTER
+            );
+            // A longer backoff wins over a reset time in the past or absent.
+            assert_eq!(p.retry_in(30, &limited(0), serving, 1.0), secs(30));
+            let no_reset = crate::Error::RateLimited { reset_at: None };
+            assert_eq!(p.retry_in(1, &no_reset, serving, 1.0), secs(1));
+        }
+        // Other errors keep their backoff.
+        let permanent = crate::Error::Config("x".into());
+        assert_eq!(p.retry_in(3, &permanent, false, 0.5), DEFAULT_ERROR_TTL);
+        assert_eq!(p.retry_in(3, &permanent, true, 1.0), secs(4));
     }
 }

@@ -32,6 +32,8 @@ enum Step {
     Expired,
     /// This error.
     Err(Error),
+    /// A `429` whose rate-limit window resets this long after the call.
+    RateLimited(Duration),
 }
 
 fn transient() -> Error {
@@ -43,6 +45,28 @@ fn transient() -> Error {
 
 fn permanent() -> Error {
     Error::OAuth(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client"))
+}
+
+/// Okta's `429` with a window that resets `reset_in` from now: the one
+/// place that builds `Error::RateLimited`.
+fn rate_limited(reset_in: Duration) -> Error {
+    Error::RateLimited {
+        reset_at: Some(wall_now() + reset_in),
+    }
+}
+
+/// Wall-clock now as the crate sees it: anchored once to the real clocks,
+/// then following tokio's (paused, advanced) clock, like the crate's private
+/// clock. The two anchors differ by microseconds.
+#[allow(clippy::disallowed_methods)] // tests may read the real clocks
+fn wall_now() -> std::time::SystemTime {
+    static ANCHOR: std::sync::OnceLock<(std::time::SystemTime, std::time::Instant)> =
+        std::sync::OnceLock::new();
+    let (wall, mono) =
+        *ANCHOR.get_or_init(|| (std::time::SystemTime::now(), std::time::Instant::now()));
+    wall + tokio::time::Instant::now()
+        .into_std()
+        .saturating_duration_since(mono)
 }
 
 /// A counting source that follows a script (then repeats `fallback`), each
@@ -97,6 +121,7 @@ impl TokenSource for Fake {
             Step::Forever => Ok(token),
             Step::Expired => Ok(token.with_lifetime(Duration::ZERO)),
             Step::Err(e) => Err(e),
+            Step::RateLimited(reset_in) => Err(rate_limited(reset_in)),
         }
     }
 
@@ -568,9 +593,124 @@ fn bad_settings_are_refused() {
         CachingTokenSource::builder(Arc::clone(&fake)).backoff(secs(10), secs(1)),
         CachingTokenSource::builder(Arc::clone(&fake)).load_timeout(Duration::ZERO),
         CachingTokenSource::builder(Arc::clone(&fake)).mandatory_buffer(secs(60), 2.0, secs(5)),
+        CachingTokenSource::builder(Arc::clone(&fake)).error_ttl(Duration::MAX),
+        CachingTokenSource::builder(Arc::clone(&fake)).error_ttl(DAY + Duration::from_nanos(1)),
+        CachingTokenSource::builder(Arc::clone(&fake)).backoff(secs(1), Duration::MAX),
+        CachingTokenSource::builder(Arc::clone(&fake)).backoff(secs(1), DAY + secs(1)),
     ] {
         assert!(matches!(b.build(), Err(Error::Config(_))));
     }
+}
+
+const DAY: Duration = okta_auth::cache::MAX_ERROR_WAIT;
+
+#[tokio::test(start_paused = true)]
+async fn day_long_waits_are_accepted_and_do_not_overflow() {
+    // A permanent error with no token: cached for the (day-long) error ttl.
+    let fake = Fake::new([Step::Err(permanent())], Step::Forever, Duration::ZERO);
+    let cache = CachingTokenSource::builder(Arc::clone(&fake))
+        .error_ttl(DAY)
+        .build()
+        .unwrap();
+    assert!(cache.token().await.is_err());
+    advance(DAY - secs(1)).await;
+    assert!(cache.token().await.is_err());
+    assert_eq!(fake.calls(), 1);
+    advance(secs(2)).await;
+    assert!(cache.token().await.is_ok());
+
+    // A transient error while serving: backs off up to a day.
+    let fake = Fake::new(
+        [Step::Ok(secs(100))],
+        Step::Err(transient()),
+        Duration::ZERO,
+    );
+    let cache = CachingTokenSource::builder(Arc::clone(&fake))
+        .refresh_jitter(0.0)
+        .backoff(DAY, DAY)
+        .build()
+        .unwrap();
+    let first = cache.token().await.unwrap();
+    advance(secs(76)).await;
+    assert!(cache.token().await.unwrap().same_token(&first));
+    settle().await;
+    assert_eq!(fake.calls(), 2);
+    advance(secs(30)).await; // expired, still backing off: the error
+    assert!(cache.token().await.unwrap_err().is_transient());
+    assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limit_on_a_cold_cache_is_waited_out() {
+    // Default policy: the first transient backoff would be 0.5..1 s.
+    let fake = Fake::new(
+        [Step::RateLimited(secs(20))],
+        Step::Ok(secs(100)),
+        Duration::ZERO,
+    );
+    let cache = CachingTokenSource::new(Arc::clone(&fake));
+    let err = cache.token().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert!(err.retry_after().unwrap() > secs(19));
+    for _ in 0..19 {
+        advance(secs(1)).await;
+        // Callers get the 429 until the window resets; its wait counts down.
+        let err = cache.token().await.unwrap_err();
+        assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+        assert!(err.retry_after().unwrap() <= secs(20));
+        settle().await;
+    }
+    assert_eq!(fake.calls(), 1, "not asked again inside the window");
+    advance(secs(2)).await;
+    assert!(cache.token().await.is_ok());
+    assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limit_while_serving_keeps_the_token_until_the_reset() {
+    let fake = Fake::new(
+        [Step::Ok(secs(100)), Step::RateLimited(secs(20))],
+        Step::Ok(secs(100)),
+        Duration::ZERO,
+    );
+    let cache = CachingTokenSource::builder(Arc::clone(&fake))
+        .refresh_jitter(0.0)
+        .build()
+        .unwrap();
+    let first = cache.token().await.unwrap();
+    advance(secs(76)).await;
+    assert!(cache.token().await.unwrap().same_token(&first));
+    settle().await;
+    assert_eq!(fake.calls(), 2, "one background refresh, rate limited");
+    // 77 s .. 95 s: past the mandatory point (90 s) too, the old token is
+    // served and the source left alone until the window resets at ~96 s.
+    for _ in 0..19 {
+        advance(secs(1)).await;
+        assert!(cache.token().await.unwrap().same_token(&first));
+        settle().await;
+    }
+    assert_eq!(fake.calls(), 2);
+    advance(secs(2)).await; // 97 s: valid, past mandatory, window over
+    let fresh = cache.token().await.unwrap();
+    assert!(!fresh.same_token(&first));
+    assert_eq!(fake.calls(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hostile_rate_limit_reset_is_capped() {
+    let fake = Fake::new(
+        [Step::RateLimited(secs(365 * 24 * 3600))],
+        Step::Ok(secs(100)),
+        Duration::ZERO,
+    );
+    let cache = CachingTokenSource::new(Arc::clone(&fake));
+    assert!(cache.token().await.is_err());
+    advance(okta_auth::cache::MAX_RETRY_AFTER - secs(1)).await;
+    assert!(cache.token().await.is_err());
+    assert_eq!(fake.calls(), 1);
+    advance(secs(2)).await;
+    assert!(cache.token().await.is_ok());
+    assert_eq!(fake.calls(), 2);
 }
 
 /// A scenario: name, time of the first call (s), the source's next
