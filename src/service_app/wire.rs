@@ -1,8 +1,6 @@
 //! What goes over the wire to the token endpoint and back: the response
 //! documents and their mapping to [`AccessToken`]s and [`Error`]s.
 
-use std::time::{Duration, SystemTime};
-
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -110,9 +108,7 @@ impl ClassifyReason for serde_json::Error {
 /// [`Error::MalformedResponse`]. Never keeps the body.
 pub(crate) fn error_from(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
     if status == StatusCode::TOO_MANY_REQUESTS {
-        return Error::RateLimited {
-            reset_at: rate_limit_reset(headers),
-        };
+        return Error::rate_limited(headers);
     }
     if status.is_redirection() {
         return Error::MalformedResponse {
@@ -150,16 +146,6 @@ pub(crate) fn error_from(status: StatusCode, headers: &HeaderMap, body: &[u8]) -
     Error::OAuth(e)
 }
 
-/// `X-Rate-Limit-Reset` (Unix seconds); the smallest when repeated.
-fn rate_limit_reset(headers: &HeaderMap) -> Option<SystemTime> {
-    headers
-        .get_all("x-rate-limit-reset")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-        .min()
-        .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,18 +160,6 @@ mod tests {
         assert_eq!(o.error_code(), Some("E0000011"));
         assert_eq!(o.description(), Some("Invalid token provided"));
         assert_eq!(o.error_id(), Some("oae1"));
-    }
-
-    #[test]
-    fn smallest_rate_limit_reset_wins() {
-        let mut h = HeaderMap::new();
-        h.append("x-rate-limit-reset", "200".parse().unwrap());
-        h.append("x-rate-limit-reset", "100".parse().unwrap());
-        h.append("x-rate-limit-reset", "junk".parse().unwrap());
-        assert_eq!(
-            rate_limit_reset(&h),
-            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(100))
-        );
     }
 
     #[test]

@@ -338,7 +338,7 @@ async fn faults_are_typed_errors_and_never_echo_the_body() {
             ResponseTemplate::new(429)
                 .insert_header("X-Rate-Limit-Reset", "4102444800")
                 .set_body_json(json!({"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."})),
-            |e| matches!(e, Error::RateLimited { reset_at: Some(at) } if *at == std::time::UNIX_EPOCH + Duration::from_secs(4102444800)),
+            |e| matches!(e, Error::RateLimited { reset_at: Some(at), .. } if *at == std::time::UNIX_EPOCH + Duration::from_secs(4102444800)),
             true,
         ),
         (
@@ -425,6 +425,46 @@ async fn faults_are_typed_errors_and_never_echo_the_body() {
             "{name}: {shown}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_429_waits_reset_minus_the_servers_date_and_survives_any_reset() {
+    let server = MockServer::start().await;
+    // 1 Jan 2030 00:00:00 UTC = 1893456000; this machine's clock is not used.
+    let date = "Tue, 01 Jan 2030 00:00:00 GMT";
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Date", date)
+                .append_header("X-Rate-Limit-Reset", "1893456100")
+                .append_header("X-Rate-Limit-Reset", "1893456041"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Date", date)
+                .insert_header("X-Rate-Limit-Reset", "18446744073709551615"),
+        )
+        .mount(&server)
+        .await;
+    let source = builder(&server).build().unwrap();
+    let err = source.token().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(42)));
+    assert!(err.is_transient());
+    // u64::MAX seconds: a typed error, no panic, no reset time.
+    let err = source.token().await.unwrap_err();
+    assert!(
+        matches!(err, Error::RateLimited { reset_at: None, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.retry_after(),
+        Some(Duration::from_secs(u64::MAX - 1_893_456_000 + 1))
+    );
 }
 
 #[tokio::test]

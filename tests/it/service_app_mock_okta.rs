@@ -209,7 +209,13 @@ async fn faults_are_typed_and_transient_where_retrying_helps() {
     );
     let err = source.token().await.unwrap_err();
     assert!(
-        matches!(err, Error::RateLimited { reset_at: Some(_) }),
+        matches!(
+            err,
+            Error::RateLimited {
+                reset_at: Some(_),
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.retry_after().is_some());
@@ -241,7 +247,8 @@ async fn faults_are_typed_and_transient_where_retrying_helps() {
 async fn the_org_binds_tokens_to_our_dpop_key_thumbprint() {
     let key = SigningKey::generate_p256().with_kid("bind");
     let okta = MockOkta::start().await;
-    okta.register_service_app(app(&key).dpop(true, true)).unwrap();
+    okta.register_service_app(app(&key).dpop(true, true))
+        .unwrap();
     let dpop_key = okta_auth::DpopKey::generate();
     let source = source(&okta, key)
         .dpop_key(dpop_key.clone())
@@ -249,13 +256,19 @@ async fn the_org_binds_tokens_to_our_dpop_key_thumbprint() {
         .unwrap();
     let token = source.token().await.unwrap();
     assert_eq!(token.token_type(), TokenType::Dpop);
-    assert_eq!(token.dpop_key().unwrap().thumbprint(), dpop_key.thumbprint());
+    assert_eq!(
+        token.dpop_key().unwrap().thumbprint(),
+        dpop_key.thumbprint()
+    );
 
     for request in okta.received() {
         let header = request.proof_header.expect("every token POST has a proof");
         let jwk: okta_auth::jsonwebtoken::jwk::Jwk =
             serde_json::from_value(header["jwk"].clone()).unwrap();
-        assert_eq!(okta_auth::jwk_thumbprint(&jwk).unwrap(), dpop_key.thumbprint());
+        assert_eq!(
+            okta_auth::jwk_thumbprint(&jwk).unwrap(),
+            dpop_key.thumbprint()
+        );
     }
     assert_eq!(call_api(&okta, &token).await, 200);
 
