@@ -113,7 +113,13 @@ impl ServiceAppSourceBuilder {
     ///
     /// Build it with `redirect(reqwest::redirect::Policy::none())`: a token
     /// request carries a credential and must not follow redirects, and only
-    /// the client decides that. The [`timeout`](Self::timeout) still applies
+    /// the client decides that (reqwest has no per-request redirect
+    /// setting). A client that follows redirects would re-send the client
+    /// assertion and DPoP proof (`307`/`308`) to wherever the token endpoint
+    /// points; the source notices afterwards (the answer comes from another
+    /// URL) and fails with [`Error::Config`](crate::Error::Config) instead
+    /// of using the answer, but cannot take back what was sent. The
+    /// [`timeout`](Self::timeout) still applies
     /// per request. Defaults to a client that follows no redirects, with
     /// the default [`timeout`](Self::timeout) (see [`DEFAULT_TOKEN_REQUEST_TIMEOUT`]).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {

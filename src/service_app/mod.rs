@@ -37,6 +37,7 @@ pub const DEFAULT_TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const DPOP_NONCE: &str = "dpop-nonce";
 
 const SECRET_ON_ORG_SERVER_HINT: &str = "client secrets work only with custom authorization servers and OIN integrations; a service app on the org authorization server needs a private key (private_key_jwt)";
+const REDIRECT_FOLLOWED: &str = "the token endpoint redirected and the http client followed it, re-sending the client credentials; build the client given to http_client() with redirect::Policy::none()";
 const DPOP_REQUIRED_HINT: &str =
     "the app requires DPoP: use DpopMode::Auto or DpopMode::Always instead of DpopMode::Never";
 
@@ -72,7 +73,9 @@ pub enum DpopMode {
 ///
 /// Errors keep the server's `error`, `error_description`, status, and Okta's
 /// `errorCode`/`errorId`, never the body; answers over 64 KiB are refused,
-/// redirects are not followed, and `429` is [`Error::RateLimited`].
+/// redirects are not followed (an answer from another URL than the token
+/// endpoint, which only a caller's redirect-following client can produce,
+/// is an [`Error::Config`]), and `429` is [`Error::RateLimited`].
 ///
 /// ```no_run
 /// use okta_auth::{OrgUrl, ServiceAppSource, SigningKey, TokenSource};
@@ -186,6 +189,10 @@ impl ServiceAppSource {
         }
         let sent_at = crate::clock::now();
         let response = request.form(&form).send().await.map_err(Error::transport)?;
+        if response.url() != &c.endpoint {
+            // Only a caller-supplied client that follows redirects gets here.
+            return Err(Error::Config(REDIRECT_FOLLOWED.into()));
+        }
         let status = response.status();
         let headers = response.headers().clone();
         let body = wire::read_body(response).await?;

@@ -468,6 +468,42 @@ async fn a_429_waits_reset_minus_the_servers_date_and_survives_any_reset() {
 }
 
 #[tokio::test]
+async fn an_answer_from_a_followed_redirect_is_refused() {
+    let org_server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    for code in [307, 308] {
+        Mock::given(method("POST"))
+            .and(path(ORG_PATH))
+            .respond_with(
+                ResponseTemplate::new(code)
+                    .insert_header("Location", endpoint(&elsewhere, "/steal").as_str()),
+            )
+            .up_to_n_times(1)
+            .mount(&org_server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(bearer())
+            .mount(&elsewhere)
+            .await;
+        // The caller's client follows redirects, against the advice.
+        let following = reqwest::Client::new();
+        let err = builder(&org_server)
+            .http_client(following)
+            .build()
+            .unwrap()
+            .token()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("Policy::none()")),
+            "{code}: {err:?}"
+        );
+        assert!(!err.is_transient());
+        assert!(!format!("{err} {err:?}").contains(ACCESS_TOKEN));
+    }
+}
+
+#[tokio::test]
 async fn redirects_are_not_followed() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
