@@ -612,6 +612,32 @@ async fn dpop_handshake_takes_two_posts_once_then_one() {
 }
 
 #[tokio::test]
+async fn resource_nonces_of_the_org_do_not_replace_the_token_endpoints() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(ORG_PATH))
+        .respond_with(NonceServer { nonce: "as-nonce" })
+        .expect(3)
+        .mount(&server)
+        .await;
+    let source = builder(&server).build().unwrap();
+    let key = source.dpop_key().unwrap();
+    source.token().await.unwrap();
+    let org_url = Url::parse(&server.uri()).unwrap();
+    // The token endpoint's nonce is not the management API's.
+    assert_eq!(key.nonce_for(&org_url), None);
+    assert_eq!(key.nonce_for(source.token_endpoint()), None);
+    // The management API (same origin) hands out its own nonce.
+    key.remember_nonce(&org_url.join("/api/v1/users").unwrap(), "rs-nonce")
+        .unwrap();
+    source.token().await.unwrap();
+    let all = server.received_requests().await.unwrap();
+    assert_eq!(all.len(), 3, "no extra use_dpop_nonce round trip");
+    assert_eq!(proof_claims(&all[2]).1["nonce"], "as-nonce");
+    assert_eq!(key.nonce_for(&org_url).as_deref(), Some("rs-nonce"));
+}
+
+#[tokio::test]
 async fn a_second_use_dpop_nonce_is_an_error_not_a_loop() {
     let server = MockServer::start().await;
     let count = std::sync::Arc::new(AtomicUsize::new(0));
