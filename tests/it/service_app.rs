@@ -849,6 +849,29 @@ fn debug_never_shows_secrets_or_key_material() {
 }
 
 #[test]
+fn build_refuses_the_assertion_key_as_dpop_key() {
+    let org: OrgUrl = "https://example.okta.com".parse().unwrap();
+    let pem = fixture("ec-p256-pkcs8.pem");
+    let same = ServiceAppSource::builder(org.clone(), CLIENT_ID)
+        .private_key(SigningKey::parse(&pem).unwrap().with_kid("k1"))
+        .dpop_key(DpopKey::from_pem(&fixture("ec-p256-sec1.pem")).unwrap())
+        .scopes(["okta.users.read"])
+        .build();
+    // The SEC1 and PKCS#8 fixtures hold the same key.
+    let err = same.unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(m) if m.contains("client-assertion key")),
+        "{err:?}"
+    );
+    let other = ServiceAppSource::builder(org, CLIENT_ID)
+        .private_key(SigningKey::parse(&pem).unwrap())
+        .dpop_key(DpopKey::generate())
+        .scopes(["okta.users.read"])
+        .build();
+    assert!(other.is_ok());
+}
+
+#[test]
 fn build_refuses_bad_settings() {
     let org: OrgUrl = "https://example.okta.com".parse().unwrap();
     let base = || {
