@@ -133,17 +133,34 @@ pub(crate) fn error_from(status: StatusCode, headers: &HeaderMap, body: &[u8]) -
             };
         }
     };
-    let mut e = OAuthError::new(status, error);
+    let mut e = OAuthError::new(status, sanitize(&error));
     if let Some(d) = description {
-        e = e.with_description(d);
+        e = e.with_description(sanitize(&d));
     }
     if let Some(code) = doc.error_code {
-        e = e.with_error_code(code);
+        e = e.with_error_code(sanitize(&code));
     }
     if let Some(id) = doc.error_id {
-        e = e.with_error_id(id);
+        e = e.with_error_id(sanitize(&id));
     }
     Error::OAuth(e)
+}
+
+/// The most bytes of one server-supplied error field that are kept.
+pub(crate) const MAX_ERROR_FIELD_BYTES: usize = 512;
+
+/// Server text made safe to log and display: control characters (line
+/// breaks, terminal escapes) dropped, at most [`MAX_ERROR_FIELD_BYTES`]
+/// bytes kept, cut at a character boundary.
+pub(crate) fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_ERROR_FIELD_BYTES));
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if out.len() + c.len_utf8() > MAX_ERROR_FIELD_BYTES {
+            break;
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -160,6 +177,15 @@ mod tests {
         assert_eq!(o.error_code(), Some("E0000011"));
         assert_eq!(o.description(), Some("Invalid token provided"));
         assert_eq!(o.error_id(), Some("oae1"));
+    }
+
+    #[test]
+    fn sanitize_drops_controls_and_caps_at_a_char_boundary() {
+        assert_eq!(sanitize("a\n\x1b[31mb\u{9b}c\u{7f}"), "a[31mbc");
+        let long = "é".repeat(1000);
+        let cut = sanitize(&long);
+        assert!(cut.len() <= MAX_ERROR_FIELD_BYTES && cut.len() > MAX_ERROR_FIELD_BYTES - 2);
+        assert!(cut.chars().all(|c| c == 'é'));
     }
 
     #[test]

@@ -315,6 +315,40 @@ async fn oauth_error_answers_are_typed_and_keep_their_fields() {
 }
 
 #[tokio::test]
+async fn server_error_text_is_stripped_of_controls_and_capped() {
+    let server = MockServer::start().await;
+    let long = "x".repeat(10 * 1024);
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": format!("invalid_client\r\n{long}"),
+            "error_description": format!("bad\n\u{1b}[31mred{long}"),
+            "errorCode": format!("E0000011\u{7}{long}"),
+            "errorId": format!("oae\u{1b}]0;title\u{7}1{long}"),
+        })))
+        .mount(&server)
+        .await;
+    let err = builder(&server).build().unwrap().token().await.unwrap_err();
+    let oauth = err.oauth_error().unwrap();
+    let fields = [
+        Some(oauth.error()),
+        oauth.description(),
+        oauth.error_code(),
+        oauth.error_id(),
+    ];
+    for field in fields {
+        let field = field.unwrap();
+        assert!(field.len() <= 512, "{}", field.len());
+        assert!(!field.chars().any(char::is_control), "{field:?}");
+    }
+    assert!(oauth.error().starts_with("invalid_clientxxx"));
+    assert!(oauth.description().unwrap().starts_with("bad[31mredxxx"));
+    assert!(oauth.error_id().unwrap().starts_with("oae]0;title1xxx"));
+    let shown = format!("{err}");
+    assert!(!shown.chars().any(char::is_control));
+    assert!(shown.len() < 4 * 600, "{}", shown.len());
+}
+
+#[tokio::test]
 async fn faults_are_typed_errors_and_never_echo_the_body() {
     let huge = "x".repeat(100 * 1024);
     type Case = (&'static str, ResponseTemplate, fn(&Error) -> bool, bool);
