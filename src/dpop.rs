@@ -96,14 +96,12 @@ impl DpopKey {
         Self::from_p256(P256SigningKey::generate())
     }
 
-    /// Uses an existing P-256 key, given as PKCS#8 or SEC1 PEM.
+    /// Uses an existing P-256 key, given as PKCS#8 or SEC1 PEM (read as
+    /// [`SigningKey::from_pem`](crate::SigningKey::from_pem) reads PEM:
+    /// literal `\n` accepted, encrypted and public keys refused with a clear
+    /// [`Error::Key`]). Any other key type or curve is an [`Error::Key`].
     pub fn from_pem(pem: &str) -> Result<Self, Error> {
-        use p256::pkcs8::DecodePrivateKey;
-        let pem = pem.replace("\\n", "\n");
-        let secret = p256::SecretKey::from_pkcs8_pem(pem.trim())
-            .or_else(|_| p256::SecretKey::from_sec1_pem(pem.trim()))
-            .map_err(|_| Error::Key("a dpop key must be a P-256 private key in PEM".into()))?;
-        Ok(Self::from_p256(secret.into()))
+        crate::key::p256_from_pem(pem).map(Self::from_p256)
     }
 
     fn from_p256(signing: P256SigningKey) -> Self {
