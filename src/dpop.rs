@@ -233,10 +233,11 @@ impl DpopKey {
         }
         let key = scope.key();
         let mut nonces = self.inner.nonces.lock().unwrap_or_else(|p| p.into_inner());
-        if nonces.len() >= Self::MAX_REMEMBERED_NONCES && !nonces.contains_key(&key) {
-            if let Some(evict) = nonces.keys().next().cloned() {
-                nonces.remove(&evict);
-            }
+        if nonces.len() >= Self::MAX_REMEMBERED_NONCES
+            && !nonces.contains_key(&key)
+            && let Some(evict) = nonces.keys().next().cloned()
+        {
+            nonces.remove(&evict);
         }
         nonces.insert(key, nonce.to_owned());
         Ok(())

@@ -231,12 +231,12 @@ impl ServiceAppSourceBuilder {
             (_, Some(key)) => Some(key),
             (_, None) => Some(DpopKey::generate()),
         };
-        if let (ClientAuth::PrivateKey(signing), Some(dpop)) = (&auth, &dpop_key) {
-            if signing.thumbprint() == dpop.thumbprint() {
-                return Err(config(
-                    "the dpop key must not be the client-assertion key: use a separate P-256 key",
-                ));
-            }
+        if let (ClientAuth::PrivateKey(signing), Some(dpop)) = (&auth, &dpop_key)
+            && signing.thumbprint() == dpop.thumbprint()
+        {
+            return Err(config(
+                "the dpop key must not be the client-assertion key: use a separate P-256 key",
+            ));
         }
         let http = match self.http_client {
             Some(client) => client,
