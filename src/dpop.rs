@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use http::Method;
+use http::{HeaderMap, HeaderValue, Method};
 use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
     EllipticCurveKeyType, Jwk, ThumbprintHash,
@@ -28,8 +28,12 @@ use crate::jws;
 /// thumbprint (`cnf.jkt`), so a new key means a new token. Clones share the
 /// key and the nonce memory.
 ///
-/// The key remembers the latest `DPoP-Nonce` each server (origin) sent, so
-/// the next proof to it carries the nonce without an extra round trip.
+/// The key remembers the latest `DPoP-Nonce` each resource server (origin)
+/// sent, so the next proof to it carries the nonce without an extra round
+/// trip. A token endpoint's nonce is remembered apart from the resource
+/// nonces of its origin (Okta's authorization server and management API
+/// share an origin but not their nonces). At most
+/// [`MAX_REMEMBERED_NONCES`](Self::MAX_REMEMBERED_NONCES) are kept.
 #[derive(Clone)]
 pub struct DpopKey {
     inner: Arc<Inner>,
@@ -47,6 +51,27 @@ struct Inner {
     nonces: Mutex<HashMap<String, String>>,
 }
 
+/// Which nonce a proof needs: a resource server's (per origin) or a token
+/// endpoint's (per endpoint URL). Their nonces differ even on one origin.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NonceScope<'a> {
+    /// A resource server: the nonce of the URL's origin.
+    Resource(&'a Url),
+    /// An authorization server's token endpoint: the nonce of this URL.
+    TokenEndpoint(&'a Url),
+}
+
+impl NonceScope<'_> {
+    /// The key of the nonce memory. Origins never contain a space, so the
+    /// two kinds cannot collide.
+    fn key(self) -> String {
+        match self {
+            NonceScope::Resource(url) => origin_key(url),
+            NonceScope::TokenEndpoint(url) => format!("token-endpoint {}", htu(url)),
+        }
+    }
+}
+
 /// The claims of a DPoP proof.
 #[derive(Serialize)]
 struct ProofClaims<'a> {
@@ -61,19 +86,22 @@ struct ProofClaims<'a> {
 }
 
 impl DpopKey {
+    /// How many nonces one key remembers (resource origins and token
+    /// endpoints together); past it an arbitrary one is forgotten, costing
+    /// at most one extra round trip to that server.
+    pub const MAX_REMEMBERED_NONCES: usize = 32;
+
     /// Generates a new random P-256 key.
     pub fn generate() -> Self {
         Self::from_p256(P256SigningKey::generate())
     }
 
-    /// Uses an existing P-256 key, given as PKCS#8 or SEC1 PEM.
+    /// Uses an existing P-256 key, given as PKCS#8 or SEC1 PEM (read as
+    /// [`SigningKey::from_pem`](crate::SigningKey::from_pem) reads PEM:
+    /// literal `\n` accepted, encrypted and public keys refused with a clear
+    /// [`Error::Key`]). Any other key type or curve is an [`Error::Key`].
     pub fn from_pem(pem: &str) -> Result<Self, Error> {
-        use p256::pkcs8::DecodePrivateKey;
-        let pem = pem.replace("\\n", "\n");
-        let secret = p256::SecretKey::from_pkcs8_pem(pem.trim())
-            .or_else(|_| p256::SecretKey::from_sec1_pem(pem.trim()))
-            .map_err(|_| Error::Key("a dpop key must be a P-256 private key in PEM".into()))?;
-        Ok(Self::from_p256(secret.into()))
+        crate::key::p256_from_pem(pem).map(Self::from_p256)
     }
 
     fn from_p256(signing: P256SigningKey) -> Self {
@@ -150,36 +178,97 @@ impl DpopKey {
     }
 
     /// A proof as [`proof`](Self::proof), with the nonce last remembered for
-    /// `url`'s origin.
+    /// `url`'s origin (a resource server's nonce).
     pub fn proof_with_remembered_nonce(
         &self,
         method: &Method,
         url: &Url,
         access_token: Option<&str>,
     ) -> Result<String, Error> {
-        let nonce = self.nonce_for(url);
+        self.scoped_proof(method, url, NonceScope::Resource(url), access_token)
+    }
+
+    /// A proof for `url` with the nonce remembered for `scope`.
+    pub(crate) fn scoped_proof(
+        &self,
+        method: &Method,
+        url: &Url,
+        scope: NonceScope<'_>,
+        access_token: Option<&str>,
+    ) -> Result<String, Error> {
+        let nonce = self.scoped_nonce(scope);
         self.proof(method, url, nonce.as_deref(), access_token)
     }
 
-    /// The nonce last remembered for `url`'s origin.
+    /// The nonce last remembered for `url`'s origin by a resource server.
+    /// Token endpoint nonces are kept apart and not returned here.
     pub fn nonce_for(&self, url: &Url) -> Option<String> {
-        let nonces = self.inner.nonces.lock().unwrap_or_else(|p| p.into_inner());
-        nonces.get(&origin_key(url)).cloned()
+        self.scoped_nonce(NonceScope::Resource(url))
     }
 
-    /// Remembers `nonce` (a `DPoP-Nonce` header value) for `url`'s origin.
+    /// Remembers `nonce` (a `DPoP-Nonce` header value from a resource
+    /// server) for `url`'s origin.
     ///
     /// A nonce must be 1 to 1024 characters of the RFC 9449 `nonce` syntax
     /// (printable ASCII without spaces, quotes or backslashes); anything else
     /// is an [`Error::Dpop`] and is not remembered.
     pub fn remember_nonce(&self, url: &Url, nonce: &str) -> Result<(), Error> {
+        self.remember_scoped_nonce(NonceScope::Resource(url), nonce)
+    }
+
+    /// The nonce last remembered for `scope`.
+    pub(crate) fn scoped_nonce(&self, scope: NonceScope<'_>) -> Option<String> {
+        let nonces = self.inner.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        nonces.get(&scope.key()).cloned()
+    }
+
+    /// Remembers `nonce` for `scope`, as [`remember_nonce`](Self::remember_nonce).
+    pub(crate) fn remember_scoped_nonce(
+        &self,
+        scope: NonceScope<'_>,
+        nonce: &str,
+    ) -> Result<(), Error> {
         if !is_valid_nonce(nonce) {
-            return Err(Error::Dpop("the server sent an unusable DPoP-Nonce".into()));
+            return Err(unusable_nonce());
         }
+        let key = scope.key();
         let mut nonces = self.inner.nonces.lock().unwrap_or_else(|p| p.into_inner());
-        nonces.insert(origin_key(url), nonce.to_owned());
+        if nonces.len() >= Self::MAX_REMEMBERED_NONCES
+            && !nonces.contains_key(&key)
+            && let Some(evict) = nonces.keys().next().cloned()
+        {
+            nonces.remove(&evict);
+        }
+        nonces.insert(key, nonce.to_owned());
         Ok(())
     }
+}
+
+fn unusable_nonce() -> Error {
+    Error::Dpop("the server sent an unusable DPoP-Nonce".into())
+}
+
+/// The `DPoP-Nonce` of a response: `None` without one, an [`Error::Dpop`]
+/// when it is not a usable nonce ([`is_valid_nonce`]). The one reader of
+/// that header.
+pub(crate) fn nonce_from(headers: &HeaderMap) -> Option<Result<&str, Error>> {
+    let value = headers.get(crate::DPOP_NONCE)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .filter(|n| is_valid_nonce(n))
+            .ok_or_else(unusable_nonce),
+    )
+}
+
+/// A proof as a `DPoP` header value, marked sensitive. The one place a
+/// proof becomes a header.
+pub(crate) fn proof_header(proof: String) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::try_from(proof)
+        .map_err(|_| Error::Dpop("a dpop proof is not a header value".into()))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: what a
@@ -248,6 +337,53 @@ mod tests {
         assert!(key.remember_nonce(&a, "bad\r\nnonce").is_err());
         assert!(key.remember_nonce(&a, "").is_err());
         assert_eq!(key.nonce_for(&a).as_deref(), Some("n-1"));
+    }
+
+    #[test]
+    fn token_endpoint_nonces_are_kept_apart_from_resource_nonces() {
+        let key = DpopKey::generate();
+        let api = Url::parse("https://a.example.com/api/v1/users").unwrap();
+        let token = Url::parse("https://a.example.com/oauth2/v1/token").unwrap();
+        key.remember_scoped_nonce(NonceScope::TokenEndpoint(&token), "as-1")
+            .unwrap();
+        key.remember_nonce(&api, "rs-1").unwrap();
+        assert_eq!(
+            key.scoped_nonce(NonceScope::TokenEndpoint(&token))
+                .as_deref(),
+            Some("as-1")
+        );
+        assert_eq!(key.nonce_for(&token).as_deref(), Some("rs-1"));
+    }
+
+    #[test]
+    fn the_nonce_memory_is_capped() {
+        let key = DpopKey::generate();
+        for i in 0..100 {
+            let url = Url::parse(&format!("https://h{i}.example.com/")).unwrap();
+            key.remember_nonce(&url, "n").unwrap();
+        }
+        let last = Url::parse("https://h99.example.com/").unwrap();
+        assert_eq!(key.nonce_for(&last).as_deref(), Some("n"));
+        let len = key.inner.nonces.lock().unwrap().len();
+        assert_eq!(len, DpopKey::MAX_REMEMBERED_NONCES);
+    }
+
+    #[test]
+    fn nonce_from_reads_and_checks_the_header() {
+        let mut h = HeaderMap::new();
+        assert!(nonce_from(&h).is_none());
+        h.insert("dpop-nonce", HeaderValue::from_static("n-1"));
+        assert_eq!(nonce_from(&h).unwrap().unwrap(), "n-1");
+        h.insert("dpop-nonce", HeaderValue::from_static("a b"));
+        assert!(matches!(nonce_from(&h), Some(Err(Error::Dpop(_)))));
+        h.insert("dpop-nonce", HeaderValue::from_bytes(b"\xff").unwrap());
+        assert!(matches!(nonce_from(&h), Some(Err(Error::Dpop(_)))));
+    }
+
+    #[test]
+    fn proof_headers_are_sensitive() {
+        assert!(proof_header("a.b.c".into()).unwrap().is_sensitive());
+        assert!(matches!(proof_header("a\nb".into()), Err(Error::Dpop(_))));
     }
 
     #[test]

@@ -60,11 +60,18 @@ pub enum Error {
         reason: String,
     },
 
-    /// Okta answered `429 Too Many Requests`. Wait until
+    /// Okta answered `429 Too Many Requests`. Wait
     /// [`Error::retry_after`] (or back off) and retry.
     #[error("rate limited by okta")]
+    #[non_exhaustive]
     RateLimited {
-        /// When the rate-limit window resets (`X-Rate-Limit-Reset`), if said.
+        /// How long the server said to wait, counted from when its answer
+        /// arrived: `X-Rate-Limit-Reset − Date + 1 s` on the server's clock
+        /// (Okta's rule; see [`RateLimit`](crate::RateLimit)), else
+        /// `Retry-After`; `None` when it said neither.
+        retry_after: Option<Duration>,
+        /// When the rate-limit window resets (`X-Rate-Limit-Reset`, on
+        /// Okta's clock), if said and representable.
         reset_at: Option<SystemTime>,
     },
 
@@ -116,17 +123,22 @@ impl Error {
         }
     }
 
-    /// How long to wait before retrying a rate-limited request, measured on
-    /// this machine's clock; `None` when the server gave no reset time.
+    /// How long to wait before retrying a rate-limited request, counted
+    /// from when the `429` arrived: `X-Rate-Limit-Reset − Date + 1 s`, on the
+    /// server's clock so that this machine's clock skew does not matter
+    /// (else `Retry-After`); `None` when the server said neither.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::RateLimited {
-                reset_at: Some(at), ..
-            } => Some(
-                at.duration_since(crate::clock::system_now())
-                    .unwrap_or(Duration::ZERO),
-            ),
+            Error::RateLimited { retry_after, .. } => *retry_after,
             _ => None,
+        }
+    }
+
+    /// The [`Error::RateLimited`] for a `429` with these headers.
+    pub(crate) fn rate_limited(headers: &http::HeaderMap) -> Self {
+        Error::RateLimited {
+            retry_after: crate::rate_limit::server_wait(headers),
+            reset_at: crate::RateLimit::from_headers(headers).and_then(|r| r.reset_at()),
         }
     }
 
@@ -333,11 +345,16 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_counts_from_now() {
-        let at = crate::clock::system_now() + Duration::from_secs(30);
-        let e = Error::RateLimited { reset_at: Some(at) };
-        let wait = e.retry_after().unwrap();
-        assert!(wait <= Duration::from_secs(30) && wait > Duration::from_secs(25));
-        assert_eq!(Error::RateLimited { reset_at: None }.retry_after(), None);
+    fn retry_after_is_the_servers_wait() {
+        let mut h = http::HeaderMap::new();
+        h.insert("date", "Tue, 01 Jan 2030 00:00:00 GMT".parse().unwrap());
+        h.insert("x-rate-limit-reset", "1893456029".parse().unwrap());
+        let e = Error::rate_limited(&h);
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(30)));
+        assert!(e.is_transient());
+        assert_eq!(
+            Error::rate_limited(&http::HeaderMap::new()).retry_after(),
+            None
+        );
     }
 }

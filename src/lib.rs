@@ -81,6 +81,7 @@ mod key;
 #[cfg(feature = "middleware")]
 mod middleware;
 mod org;
+mod rate_limit;
 mod service_app;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
@@ -97,8 +98,9 @@ pub use dpop::{DpopKey, jwk_thumbprint};
 pub use error::{Error, OAuthError, OrgUrlProblem};
 pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};
 #[cfg(feature = "middleware")]
-pub use middleware::{OktaAuth, OktaRateLimit, RateLimit};
+pub use middleware::{OktaAuth, OktaRateLimit};
 pub use org::OrgUrl;
+pub use rate_limit::RateLimit;
 pub use service_app::{
     DEFAULT_ASSERTION_LIFETIME, DEFAULT_TOKEN_REQUEST_TIMEOUT, DpopMode, MAX_ASSERTION_LIFETIME,
     ServiceAppSource, ServiceAppSourceBuilder,

@@ -207,10 +207,7 @@ impl AccessToken {
                 url,
                 Some(self.inner.secret.expose_secret()),
             )?;
-            let mut value = HeaderValue::try_from(proof)
-                .map_err(|_| Error::Config("a dpop proof is not a header value".into()))?;
-            value.set_sensitive(true);
-            headers.insert(DPOP, value);
+            headers.insert(DPOP, crate::dpop::proof_header(proof)?);
         }
         Ok(())
     }

@@ -67,6 +67,20 @@ pub(crate) enum Material {
     P384(p384::ecdsa::SigningKey),
 }
 
+/// A P-256 private key from PEM, read as [`SigningKey::from_pem`] reads
+/// keys (literal `\n`, zeroized copies, clear errors for encrypted and
+/// public keys); any other key type or curve is an [`Error::Key`]. For
+/// [`DpopKey::from_pem`](crate::DpopKey::from_pem).
+pub(crate) fn p256_from_pem(text: &str) -> Result<p256::ecdsa::SigningKey, Error> {
+    match pem::parse(text)? {
+        Material::P256(key) => Ok(key),
+        other => Err(Error::Key(format!(
+            "a dpop key must be a P-256 (ES256) private key, not {}",
+            other.kind()
+        ))),
+    }
+}
+
 impl Material {
     fn kind(&self) -> &'static str {
         match self {

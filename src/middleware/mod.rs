@@ -8,7 +8,7 @@ mod auth;
 mod rate_limit;
 
 pub use auth::OktaAuth;
-pub use rate_limit::{OktaRateLimit, RateLimit};
+pub use rate_limit::OktaRateLimit;
 
 /// Wraps an [`Error`](crate::Error) the way reqwest-middleware expects, so
 /// callers can `downcast_ref::<okta_auth::Error>()` it.

@@ -1,85 +1,18 @@
-//! [`OktaRateLimit`]: wait out Okta's `429`s the way Okta says to, and
-//! [`RateLimit`]: the state Okta reports on every response.
+//! [`OktaRateLimit`]: wait out Okta's `429`s the way Okta says to.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use http::header::{DATE, RETRY_AFTER};
 use http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
-use crate::clock;
 use crate::org::OrgUrl;
+use crate::rate_limit::{RateLimit, server_wait};
 
-const X_RATE_LIMIT_LIMIT: HeaderName = HeaderName::from_static("x-rate-limit-limit");
-const X_RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("x-rate-limit-remaining");
-const X_RATE_LIMIT_RESET: HeaderName = HeaderName::from_static("x-rate-limit-reset");
 const X_OKTA_REQUEST_ID: HeaderName = HeaderName::from_static("x-okta-request-id");
 const X_OKTA_RETRY_FOR: HeaderName = HeaderName::from_static("x-okta-retry-for");
 const X_OKTA_RETRY_COUNT: HeaderName = HeaderName::from_static("x-okta-retry-count");
-
-/// Okta's rate-limit state from one response's `X-Rate-Limit-Limit`,
-/// `X-Rate-Limit-Remaining` and `X-Rate-Limit-Reset` headers.
-///
-/// [`OktaRateLimit`] puts the last response's value in the response's
-/// extensions (`response.extensions().get::<RateLimit>()`); without the
-/// middleware, read it with [`RateLimit::from_headers`]. Where a header is
-/// repeated (Okta sometimes sends two), the smallest value counts.
-///
-/// On a concurrent-request limit breach Okta reports a limit and remaining
-/// of 0, and the reset time is only a hint.
-#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    limit: Option<u64>,
-    remaining: Option<u64>,
-    reset: Option<u64>,
-}
-
-impl RateLimit {
-    /// Reads the rate-limit headers; `None` when none of them is present
-    /// and valid.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let rate = Self {
-            limit: smallest(headers, &X_RATE_LIMIT_LIMIT),
-            remaining: smallest(headers, &X_RATE_LIMIT_REMAINING),
-            reset: smallest(headers, &X_RATE_LIMIT_RESET),
-        };
-        (rate.limit.is_some() || rate.remaining.is_some() || rate.reset.is_some()).then_some(rate)
-    }
-
-    /// Requests allowed in the current window (`X-Rate-Limit-Limit`).
-    pub fn limit(&self) -> Option<u64> {
-        self.limit
-    }
-
-    /// Requests left in the current window (`X-Rate-Limit-Remaining`).
-    pub fn remaining(&self) -> Option<u64> {
-        self.remaining
-    }
-
-    /// When the window resets, in seconds since the Unix epoch
-    /// (`X-Rate-Limit-Reset`, on Okta's clock).
-    pub fn reset_epoch_secs(&self) -> Option<u64> {
-        self.reset
-    }
-
-    /// When the window resets, as a time (on Okta's clock).
-    pub fn reset_at(&self) -> Option<SystemTime> {
-        self.reset
-            .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)))
-    }
-}
-
-/// The smallest valid value of a repeated numeric header.
-fn smallest(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-        .min()
-}
 
 /// A [`reqwest_middleware::Middleware`] that retries requests to the Okta
 /// org that were answered `429 Too Many Requests`, waiting as Okta says.
@@ -183,31 +116,9 @@ impl OktaRateLimit {
 
     /// How long to wait after a `429` with `headers`, capped by the maximum.
     fn wait(&self, headers: &HeaderMap) -> Duration {
-        let now = headers
-            .get(DATE)
-            .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok())
-            .unwrap_or_else(clock::system_now);
-        let wait = if let Some(reset) = smallest(headers, &X_RATE_LIMIT_RESET) {
-            match SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset)) {
-                Some(reset) => reset
-                    .duration_since(now)
-                    .unwrap_or(Duration::ZERO)
-                    .saturating_add(Duration::from_secs(1)),
-                // Beyond what the clock can hold: as long as allowed.
-                None => self.max_wait,
-            }
-        } else if let Some(after) = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()) {
-            match after.trim().parse::<u64>() {
-                Ok(secs) => Duration::from_secs(secs),
-                Err(_) => httpdate::parse_http_date(after)
-                    .ok()
-                    .and_then(|at| at.duration_since(now).ok())
-                    .unwrap_or(self.fallback_wait),
-            }
-        } else {
-            self.fallback_wait
-        };
-        wait.min(self.max_wait)
+        server_wait(headers)
+            .unwrap_or(self.fallback_wait)
+            .min(self.max_wait)
     }
 }
 
@@ -312,21 +223,5 @@ mod tests {
             ("retry-after", "Tue, 01 Jan 2030 00:00:03 GMT"),
         ]);
         assert_eq!(limiter().wait(&h), Duration::from_secs(3));
-    }
-
-    #[test]
-    fn rate_limit_reads_the_smallest_of_duplicates() {
-        let h = headers(&[
-            ("x-rate-limit-limit", "600"),
-            ("x-rate-limit-limit", "50"),
-            ("x-rate-limit-remaining", "12"),
-            ("x-rate-limit-reset", "1893456010"),
-            ("x-rate-limit-reset", "1893456005"),
-        ]);
-        let r = RateLimit::from_headers(&h).unwrap();
-        assert_eq!(r.limit(), Some(50));
-        assert_eq!(r.remaining(), Some(12));
-        assert_eq!(r.reset_epoch_secs(), Some(1_893_456_005));
-        assert!(RateLimit::from_headers(&headers(&[("x-rate-limit-limit", "x")])).is_none());
     }
 }

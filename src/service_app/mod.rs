@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use http::header::{AUTHORIZATION, HeaderValue};
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use url::Url;
 
 pub use builder::ServiceAppSourceBuilder;
 
-use crate::dpop::DpopKey;
+use crate::dpop::{DpopKey, NonceScope};
 use crate::error::{Error, OAuthError};
 use crate::key::SigningKey;
 use crate::org::OrgUrl;
@@ -33,10 +33,8 @@ pub const MAX_ASSERTION_LIFETIME: Duration = Duration::from_secs(55 * 60);
 /// The default timeout of one token request: 30 seconds.
 pub const DEFAULT_TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The `DPoP-Nonce` response header.
-const DPOP_NONCE: &str = "dpop-nonce";
-
 const SECRET_ON_ORG_SERVER_HINT: &str = "client secrets work only with custom authorization servers and OIN integrations; a service app on the org authorization server needs a private key (private_key_jwt)";
+const REDIRECT_FOLLOWED: &str = "the token endpoint redirected and the http client followed it, re-sending the client credentials; build the client given to http_client() with redirect::Policy::none()";
 const DPOP_REQUIRED_HINT: &str =
     "the app requires DPoP: use DpopMode::Auto or DpopMode::Always instead of DpopMode::Never";
 
@@ -72,7 +70,9 @@ pub enum DpopMode {
 ///
 /// Errors keep the server's `error`, `error_description`, status, and Okta's
 /// `errorCode`/`errorId`, never the body; answers over 64 KiB are refused,
-/// redirects are not followed, and `429` is [`Error::RateLimited`].
+/// redirects are not followed (an answer from another URL than the token
+/// endpoint, which only a caller's redirect-following client can produce,
+/// is an [`Error::Config`]), and `429` is [`Error::RateLimited`].
 ///
 /// ```no_run
 /// use okta_auth::{OrgUrl, ServiceAppSource, SigningKey, TokenSource};
@@ -178,23 +178,25 @@ impl ServiceAppSource {
             }
         }
         if let Some(key) = &c.dpop_key {
-            let proof = key.proof_with_remembered_nonce(&Method::POST, &c.endpoint, None)?;
-            let mut value = HeaderValue::try_from(proof)
-                .map_err(|_| Error::Dpop("a dpop proof is not a header value".into()))?;
-            value.set_sensitive(true);
-            request = request.header(DPOP, value);
+            let scope = NonceScope::TokenEndpoint(&c.endpoint);
+            let proof = key.scoped_proof(&Method::POST, &c.endpoint, scope, None)?;
+            request = request.header(DPOP, crate::dpop::proof_header(proof)?);
         }
         let sent_at = crate::clock::now();
         let response = request.form(&form).send().await.map_err(Error::transport)?;
+        if response.url() != &c.endpoint {
+            // Only a caller-supplied client that follows redirects gets here.
+            return Err(Error::Config(REDIRECT_FOLLOWED.into()));
+        }
         let status = response.status();
         let headers = response.headers().clone();
         let body = wire::read_body(response).await?;
 
         if status.is_success() {
-            if let (Some(key), Some(nonce)) = (&c.dpop_key, nonce_header(&headers)) {
+            if let (Some(key), Some(Ok(nonce))) = (&c.dpop_key, crate::dpop::nonce_from(&headers)) {
                 // A nonce on a success is a courtesy for next time; an
                 // unusable one is simply not remembered.
-                let _ = key.remember_nonce(&c.endpoint, nonce);
+                let _ = key.remember_scoped_nonce(NonceScope::TokenEndpoint(&c.endpoint), nonce);
             }
             let parsed = wire::parse_success(status, &body)?;
             return self
@@ -211,12 +213,12 @@ impl ServiceAppSource {
             let Some(key) = &c.dpop_key else {
                 return Err(Error::OAuth(oauth.with_hint(DPOP_REQUIRED_HINT)));
             };
-            let nonce = nonce_header(&headers).ok_or_else(|| {
+            let nonce = crate::dpop::nonce_from(&headers).ok_or_else(|| {
                 Error::Dpop(
                     "the server asked for a nonce (use_dpop_nonce) but sent no DPoP-Nonce".into(),
                 )
-            })?;
-            key.remember_nonce(&c.endpoint, nonce)?;
+            })??;
+            key.remember_scoped_nonce(NonceScope::TokenEndpoint(&c.endpoint), nonce)?;
             tracing::debug!(endpoint = %c.endpoint, "token endpoint asked for a dpop nonce");
             return Ok(Attempt::NeedsNonce);
         }
@@ -282,12 +284,6 @@ impl ServiceAppSource {
             .ok_or_else(|| malformed("expires_in is out of range"))?;
         Ok(token.with_expires_at(expires_at).with_scopes(scopes))
     }
-}
-
-fn nonce_header(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(DPOP_NONCE)
-        .map(|v| v.to_str().unwrap_or("\u{7f}"))
 }
 
 #[async_trait]

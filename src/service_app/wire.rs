@@ -1,8 +1,6 @@
 //! What goes over the wire to the token endpoint and back: the response
 //! documents and their mapping to [`AccessToken`]s and [`Error`]s.
 
-use std::time::{Duration, SystemTime};
-
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -110,9 +108,7 @@ impl ClassifyReason for serde_json::Error {
 /// [`Error::MalformedResponse`]. Never keeps the body.
 pub(crate) fn error_from(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
     if status == StatusCode::TOO_MANY_REQUESTS {
-        return Error::RateLimited {
-            reset_at: rate_limit_reset(headers),
-        };
+        return Error::rate_limited(headers);
     }
     if status.is_redirection() {
         return Error::MalformedResponse {
@@ -137,27 +133,34 @@ pub(crate) fn error_from(status: StatusCode, headers: &HeaderMap, body: &[u8]) -
             };
         }
     };
-    let mut e = OAuthError::new(status, error);
+    let mut e = OAuthError::new(status, sanitize(&error));
     if let Some(d) = description {
-        e = e.with_description(d);
+        e = e.with_description(sanitize(&d));
     }
     if let Some(code) = doc.error_code {
-        e = e.with_error_code(code);
+        e = e.with_error_code(sanitize(&code));
     }
     if let Some(id) = doc.error_id {
-        e = e.with_error_id(id);
+        e = e.with_error_id(sanitize(&id));
     }
     Error::OAuth(e)
 }
 
-/// `X-Rate-Limit-Reset` (Unix seconds); the smallest when repeated.
-fn rate_limit_reset(headers: &HeaderMap) -> Option<SystemTime> {
-    headers
-        .get_all("x-rate-limit-reset")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-        .min()
-        .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+/// The most bytes of one server-supplied error field that are kept.
+pub(crate) const MAX_ERROR_FIELD_BYTES: usize = 512;
+
+/// Server text made safe to log and display: control characters (line
+/// breaks, terminal escapes) dropped, at most [`MAX_ERROR_FIELD_BYTES`]
+/// bytes kept, cut at a character boundary.
+pub(crate) fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_ERROR_FIELD_BYTES));
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if out.len() + c.len_utf8() > MAX_ERROR_FIELD_BYTES {
+            break;
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -177,15 +180,12 @@ mod tests {
     }
 
     #[test]
-    fn smallest_rate_limit_reset_wins() {
-        let mut h = HeaderMap::new();
-        h.append("x-rate-limit-reset", "200".parse().unwrap());
-        h.append("x-rate-limit-reset", "100".parse().unwrap());
-        h.append("x-rate-limit-reset", "junk".parse().unwrap());
-        assert_eq!(
-            rate_limit_reset(&h),
-            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(100))
-        );
+    fn sanitize_drops_controls_and_caps_at_a_char_boundary() {
+        assert_eq!(sanitize("a\n\x1b[31mb\u{9b}c\u{7f}"), "a[31mbc");
+        let long = "é".repeat(1000);
+        let cut = sanitize(&long);
+        assert!(cut.len() <= MAX_ERROR_FIELD_BYTES && cut.len() > MAX_ERROR_FIELD_BYTES - 2);
+        assert!(cut.chars().all(|c| c == 'é'));
     }
 
     #[test]

@@ -212,9 +212,23 @@ fn dpop_keys_load_from_pem_and_refuse_anything_else() {
         a.thumbprint()
     );
 
+    // Windows line endings.
+    let crlf = pkcs8.replace('\n', "\r\n");
+    assert_eq!(
+        DpopKey::from_pem(&crlf).unwrap().thumbprint(),
+        a.thumbprint()
+    );
+    let public = DpopKey::from_pem(include_str!("../fixtures/keys/ec-p256-public.pem"));
+    assert!(public.unwrap_err().to_string().contains("public key"));
+    let encrypted = DpopKey::from_pem(include_str!("../fixtures/keys/rsa2048-encrypted.pem"));
+    assert!(encrypted.unwrap_err().to_string().contains("encrypted"));
+    let rsa = DpopKey::from_pem(include_str!("../fixtures/keys/rsa2048-pkcs8.pem"));
+    assert!(rsa.unwrap_err().to_string().contains("P-256"));
+
     for bad in [
         "",
         "garbage",
+        include_str!("../fixtures/keys/rsa2048-encrypted.pem"),
         include_str!("../fixtures/keys/ec-p256-public.pem"),
         include_str!("../fixtures/keys/ec-p384-pkcs8.pem"),
         include_str!("../fixtures/keys/rsa2048-pkcs8.pem"),

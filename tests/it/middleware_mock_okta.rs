@@ -294,20 +294,20 @@ async fn the_org_resource_nonce_challenge_is_answered_once_then_remembered() {
     assert_eq!(c.get(url.clone()).send().await.unwrap().status(), 200);
     assert_eq!(
         okta.api_requests(),
-        1,
-        "the nonce from the token handshake serves the same origin"
+        2,
+        "the token endpoint's nonce is kept apart from the resource's: one challenge"
     );
 
     let nonce = okta.rotate_nonce();
     assert_eq!(c.get(url.clone()).send().await.unwrap().status(), 200);
-    assert_eq!(okta.api_requests(), 3, "challenge, then the new nonce");
+    assert_eq!(okta.api_requests(), 4, "challenge, then the new nonce");
     let received = okta.received();
     assert_eq!(received[received.len() - 2].status, 401);
     let last = received.last().unwrap();
     assert_eq!(last.proof_claims.as_ref().unwrap()["nonce"], nonce.as_str());
 
     assert_eq!(c.get(url).send().await.unwrap().status(), 200);
-    assert_eq!(okta.api_requests(), 4, "the new nonce is remembered");
+    assert_eq!(okta.api_requests(), 5, "the new nonce is remembered");
     assert_eq!(okta.token_requests(CLIENT_ID), 2, "no token was refetched");
 }
 

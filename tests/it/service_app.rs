@@ -315,6 +315,40 @@ async fn oauth_error_answers_are_typed_and_keep_their_fields() {
 }
 
 #[tokio::test]
+async fn server_error_text_is_stripped_of_controls_and_capped() {
+    let server = MockServer::start().await;
+    let long = "x".repeat(10 * 1024);
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": format!("invalid_client\r\n{long}"),
+            "error_description": format!("bad\n\u{1b}[31mred{long}"),
+            "errorCode": format!("E0000011\u{7}{long}"),
+            "errorId": format!("oae\u{1b}]0;title\u{7}1{long}"),
+        })))
+        .mount(&server)
+        .await;
+    let err = builder(&server).build().unwrap().token().await.unwrap_err();
+    let oauth = err.oauth_error().unwrap();
+    let fields = [
+        Some(oauth.error()),
+        oauth.description(),
+        oauth.error_code(),
+        oauth.error_id(),
+    ];
+    for field in fields {
+        let field = field.unwrap();
+        assert!(field.len() <= 512, "{}", field.len());
+        assert!(!field.chars().any(char::is_control), "{field:?}");
+    }
+    assert!(oauth.error().starts_with("invalid_clientxxx"));
+    assert!(oauth.description().unwrap().starts_with("bad[31mredxxx"));
+    assert!(oauth.error_id().unwrap().starts_with("oae]0;title1xxx"));
+    let shown = format!("{err}");
+    assert!(!shown.chars().any(char::is_control));
+    assert!(shown.len() < 4 * 600, "{}", shown.len());
+}
+
+#[tokio::test]
 async fn faults_are_typed_errors_and_never_echo_the_body() {
     let huge = "x".repeat(100 * 1024);
     type Case = (&'static str, ResponseTemplate, fn(&Error) -> bool, bool);
@@ -338,7 +372,7 @@ async fn faults_are_typed_errors_and_never_echo_the_body() {
             ResponseTemplate::new(429)
                 .insert_header("X-Rate-Limit-Reset", "4102444800")
                 .set_body_json(json!({"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."})),
-            |e| matches!(e, Error::RateLimited { reset_at: Some(at) } if *at == std::time::UNIX_EPOCH + Duration::from_secs(4102444800)),
+            |e| matches!(e, Error::RateLimited { reset_at: Some(at), .. } if *at == std::time::UNIX_EPOCH + Duration::from_secs(4102444800)),
             true,
         ),
         (
@@ -424,6 +458,82 @@ async fn faults_are_typed_errors_and_never_echo_the_body() {
             !shown.contains(ACCESS_TOKEN) && !shown.contains("xxxx"),
             "{name}: {shown}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_429_waits_reset_minus_the_servers_date_and_survives_any_reset() {
+    let server = MockServer::start().await;
+    // 1 Jan 2030 00:00:00 UTC = 1893456000; this machine's clock is not used.
+    let date = "Tue, 01 Jan 2030 00:00:00 GMT";
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Date", date)
+                .append_header("X-Rate-Limit-Reset", "1893456100")
+                .append_header("X-Rate-Limit-Reset", "1893456041"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Date", date)
+                .insert_header("X-Rate-Limit-Reset", "18446744073709551615"),
+        )
+        .mount(&server)
+        .await;
+    let source = builder(&server).build().unwrap();
+    let err = source.token().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(42)));
+    assert!(err.is_transient());
+    // u64::MAX seconds: a typed error, no panic, no reset time.
+    let err = source.token().await.unwrap_err();
+    assert!(
+        matches!(err, Error::RateLimited { reset_at: None, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.retry_after(),
+        Some(Duration::from_secs(u64::MAX - 1_893_456_000 + 1))
+    );
+}
+
+#[tokio::test]
+async fn an_answer_from_a_followed_redirect_is_refused() {
+    let org_server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    for code in [307, 308] {
+        Mock::given(method("POST"))
+            .and(path(ORG_PATH))
+            .respond_with(
+                ResponseTemplate::new(code)
+                    .insert_header("Location", endpoint(&elsewhere, "/steal").as_str()),
+            )
+            .up_to_n_times(1)
+            .mount(&org_server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(bearer())
+            .mount(&elsewhere)
+            .await;
+        // The caller's client follows redirects, against the advice.
+        let following = reqwest::Client::new();
+        let err = builder(&org_server)
+            .http_client(following)
+            .build()
+            .unwrap()
+            .token()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("Policy::none()")),
+            "{code}: {err:?}"
+        );
+        assert!(!err.is_transient());
+        assert!(!format!("{err} {err:?}").contains(ACCESS_TOKEN));
     }
 }
 
@@ -533,6 +643,32 @@ async fn dpop_handshake_takes_two_posts_once_then_one() {
     let all = server.received_requests().await.unwrap();
     assert_eq!(all.len(), 3, "the nonce is remembered: one POST");
     assert_eq!(proof_claims(&all[2]).1["nonce"], "nonce-1");
+}
+
+#[tokio::test]
+async fn resource_nonces_of_the_org_do_not_replace_the_token_endpoints() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(ORG_PATH))
+        .respond_with(NonceServer { nonce: "as-nonce" })
+        .expect(3)
+        .mount(&server)
+        .await;
+    let source = builder(&server).build().unwrap();
+    let key = source.dpop_key().unwrap();
+    source.token().await.unwrap();
+    let org_url = Url::parse(&server.uri()).unwrap();
+    // The token endpoint's nonce is not the management API's.
+    assert_eq!(key.nonce_for(&org_url), None);
+    assert_eq!(key.nonce_for(source.token_endpoint()), None);
+    // The management API (same origin) hands out its own nonce.
+    key.remember_nonce(&org_url.join("/api/v1/users").unwrap(), "rs-nonce")
+        .unwrap();
+    source.token().await.unwrap();
+    let all = server.received_requests().await.unwrap();
+    assert_eq!(all.len(), 3, "no extra use_dpop_nonce round trip");
+    assert_eq!(proof_claims(&all[2]).1["nonce"], "as-nonce");
+    assert_eq!(key.nonce_for(&org_url).as_deref(), Some("rs-nonce"));
 }
 
 #[tokio::test]
@@ -744,6 +880,29 @@ fn debug_never_shows_secrets_or_key_material() {
         !shown.contains(CLIENT_SECRET) && shown.contains("[redacted]"),
         "{shown}"
     );
+}
+
+#[test]
+fn build_refuses_the_assertion_key_as_dpop_key() {
+    let org: OrgUrl = "https://example.okta.com".parse().unwrap();
+    let pem = fixture("ec-p256-pkcs8.pem");
+    let same = ServiceAppSource::builder(org.clone(), CLIENT_ID)
+        .private_key(SigningKey::parse(&pem).unwrap().with_kid("k1"))
+        .dpop_key(DpopKey::from_pem(&fixture("ec-p256-sec1.pem")).unwrap())
+        .scopes(["okta.users.read"])
+        .build();
+    // The SEC1 and PKCS#8 fixtures hold the same key.
+    let err = same.unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(m) if m.contains("client-assertion key")),
+        "{err:?}"
+    );
+    let other = ServiceAppSource::builder(org, CLIENT_ID)
+        .private_key(SigningKey::parse(&pem).unwrap())
+        .dpop_key(DpopKey::generate())
+        .scopes(["okta.users.read"])
+        .build();
+    assert!(other.is_ok());
 }
 
 #[test]

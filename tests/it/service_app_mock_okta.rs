@@ -209,7 +209,13 @@ async fn faults_are_typed_and_transient_where_retrying_helps() {
     );
     let err = source.token().await.unwrap_err();
     assert!(
-        matches!(err, Error::RateLimited { reset_at: Some(_) }),
+        matches!(
+            err,
+            Error::RateLimited {
+                reset_at: Some(_),
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.retry_after().is_some());
