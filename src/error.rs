@@ -134,8 +134,10 @@ impl Error {
         }
     }
 
-    /// The [`Error::RateLimited`] for a `429` with these headers.
-    pub(crate) fn rate_limited(headers: &http::HeaderMap) -> Self {
+    /// The [`Error::RateLimited`] for a `429` response with these headers,
+    /// its wait computed by Okta's rule (see [`Error::retry_after`]). For
+    /// your own [`TokenSource`](crate::TokenSource)s: the cache waits it out.
+    pub fn rate_limited(headers: &http::HeaderMap) -> Self {
         Error::RateLimited {
             retry_after: crate::rate_limit::server_wait(headers),
             reset_at: crate::RateLimit::from_headers(headers).and_then(|r| r.reset_at()),

@@ -281,8 +281,13 @@ mod tests {
     #[test]
     fn rate_limits_are_waited_out_up_to_the_cap() {
         let p = Policy::default();
-        let limited = |in_secs: u64| crate::Error::RateLimited {
-            reset_at: Some(crate::clock::system_now() + secs(in_secs)),
+        // A 429 whose window resets `in_secs` after its Date (Okta adds 1 s).
+        let limited = |in_secs: u64| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("date", "Tue, 01 Jan 2030 00:00:00 GMT".parse().unwrap());
+            let reset = 1_893_456_000 + in_secs.saturating_sub(1);
+            headers.insert("x-rate-limit-reset", reset.to_string().parse().unwrap());
+            crate::Error::rate_limited(&headers)
         };
         // The reset time wins over the 1 s first backoff, token or not.
         for serving in [false, true] {
@@ -295,7 +300,7 @@ mod tests {
             );
             // A longer backoff wins over a reset time in the past or absent.
             assert_eq!(p.retry_in(30, &limited(0), serving, 1.0), secs(30));
-            let no_reset = crate::Error::RateLimited { reset_at: None };
+            let no_reset = crate::Error::rate_limited(&http::HeaderMap::new());
             assert_eq!(p.retry_in(1, &no_reset, serving, 1.0), secs(1));
         }
         // Other errors keep their backoff.

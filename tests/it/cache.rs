@@ -47,26 +47,22 @@ fn permanent() -> Error {
     Error::OAuth(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client"))
 }
 
-/// Okta's `429` with a window that resets `reset_in` from now: the one
-/// place that builds `Error::RateLimited`.
+/// Okta's `429` with a window that resets `reset_in` after its `Date`: the
+/// one place that builds `Error::RateLimited`.
 fn rate_limited(reset_in: Duration) -> Error {
-    Error::RateLimited {
-        reset_at: Some(wall_now() + reset_in),
-    }
-}
-
-/// Wall-clock now as the crate sees it: anchored once to the real clocks,
-/// then following tokio's (paused, advanced) clock, like the crate's private
-/// clock. The two anchors differ by microseconds.
-#[allow(clippy::disallowed_methods)] // tests may read the real clocks
-fn wall_now() -> std::time::SystemTime {
-    static ANCHOR: std::sync::OnceLock<(std::time::SystemTime, std::time::Instant)> =
-        std::sync::OnceLock::new();
-    let (wall, mono) =
-        *ANCHOR.get_or_init(|| (std::time::SystemTime::now(), std::time::Instant::now()));
-    wall + tokio::time::Instant::now()
-        .into_std()
-        .saturating_duration_since(mono)
+    const DATE: u64 = 1_900_000_000;
+    let mut headers = okta_auth::http::HeaderMap::new();
+    let date = std::time::UNIX_EPOCH + Duration::from_secs(DATE);
+    headers.insert("date", httpdate::fmt_http_date(date).parse().unwrap());
+    // Okta's rule adds 1 s for skew: announce a reset 1 s earlier.
+    let reset = DATE + reset_in.as_secs().saturating_sub(1);
+    headers.insert("x-rate-limit-reset", reset.to_string().parse().unwrap());
+    let error = Error::rate_limited(&headers);
+    assert_eq!(
+        error.retry_after(),
+        Some(reset_in.max(Duration::from_secs(1)))
+    );
+    error
 }
 
 /// A counting source that follows a script (then repeats `fallback`), each
