@@ -13,7 +13,6 @@
 use http::header::WWW_AUTHENTICATE;
 use http::{HeaderMap, HeaderName, StatusCode};
 
-use crate::dpop::is_valid_nonce;
 use crate::error::{Error, OAuthError};
 
 /// The most bytes of `WWW-Authenticate` (all header lines together) that are
@@ -228,10 +227,7 @@ pub(crate) fn asks_for_nonce(challenges: &[Challenge]) -> bool {
 /// syntax, see [`DpopKey::remember_nonce`](crate::DpopKey::remember_nonce));
 /// `None` if it is absent or unusable. The one place that reads it.
 pub(crate) fn dpop_nonce(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(DPOP_NONCE)
-        .and_then(|v| v.to_str().ok())
-        .filter(|n| is_valid_nonce(n))
+    crate::dpop::nonce_from(headers).and_then(Result::ok)
 }
 
 fn malformed(why: &str) -> Error {
