@@ -106,10 +106,13 @@ impl AccessToken {
         self.map(|i| i.expires_at = Some(expires_at))
     }
 
-    /// Sets the token to expire `lifetime` from now.
+    /// Sets the token to expire `lifetime` from now. A lifetime too long to
+    /// represent (a hostile `expires_in`) means no expiry on a schedule.
     pub fn with_lifetime(self, lifetime: Duration) -> Self {
-        let at = clock::now() + lifetime;
-        self.with_expires_at(at)
+        match clock::now().checked_add(lifetime) {
+            Some(at) => self.with_expires_at(at),
+            None => self,
+        }
     }
 
     /// Sets the scopes the server granted.

@@ -58,7 +58,7 @@ const X_OKTA_RETRY_COUNT: HeaderName = HeaderName::from_static("x-okta-retry-cou
 ///     .with(auth)                                                              // inner
 ///     .build();
 ///
-/// let response = client.get(org.endpoint("api/v1/users?limit=1")).send().await?;
+/// let response = client.get(org.endpoint("api/v1/users")).send().await?;
 /// if let Some(rate) = response.extensions().get::<RateLimit>() {
 ///     println!("{:?} calls left", rate.remaining());
 /// }

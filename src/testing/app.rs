@@ -11,8 +11,9 @@ use crate::error::Error;
 /// The access-token lifetime Okta gives service apps: 3600 s.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
-/// The smallest RSA modulus Okta accepts for a client key: 2048 bits.
-pub const MIN_RSA_BITS: usize = 2048;
+/// The smallest RSA modulus Okta accepts for a client key: 2048 bits (the
+/// same floor [`SigningKey`](crate::SigningKey) applies).
+pub use crate::key::MIN_RSA_BITS;
 
 /// The most keys Okta keeps for one client: 50.
 pub const MAX_KEYS: usize = 50;

@@ -7,16 +7,18 @@ use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
 
 use super::app::ServiceApp;
+use std::time::Duration;
+
 use super::jwt;
 
 /// How far ahead a client assertion's `exp` may be: 1 hour. An assertion
 /// whose `exp - iat` is 3600 s or more is rejected too, as Okta does under
 /// slight clock skew.
-pub const MAX_ASSERTION_LIFETIME: u64 = 3600;
+pub const OKTA_MAX_ASSERTION_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// The clock skew tolerated on `iat` (assertions and proofs) and `exp`:
 /// 60 seconds.
-pub const CLOCK_SKEW: u64 = 60;
+pub const CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// The algorithms a client assertion may use. (Okta also takes ES512,
 /// which `jsonwebtoken` cannot verify; the mock rejects it.)
@@ -81,15 +83,16 @@ pub(crate) fn verify(
                 .ok_or_else(|| "The client_assertion token has an invalid iat claim.".to_owned())?,
         ),
     };
-    let too_far = exp > now + MAX_ASSERTION_LIFETIME
-        || iat.is_some_and(|iat| exp.saturating_sub(iat) >= MAX_ASSERTION_LIFETIME);
+    let (limit, skew) = (OKTA_MAX_ASSERTION_LIFETIME.as_secs(), CLOCK_SKEW.as_secs());
+    let too_far =
+        exp > now.saturating_add(limit) || iat.is_some_and(|iat| exp.saturating_sub(iat) >= limit);
     if too_far {
         return Err("The client_assertion token has an expiration too far into the future.".into());
     }
-    if exp + CLOCK_SKEW <= now {
+    if exp.saturating_add(skew) <= now {
         return Err("The client_assertion token is expired.".into());
     }
-    if iat.is_some_and(|iat| iat > now + CLOCK_SKEW) {
+    if iat.is_some_and(|iat| iat > now.saturating_add(skew)) {
         return Err("The client_assertion token was issued in the future.".into());
     }
     let jti = jwt::string(&claims, "jti")

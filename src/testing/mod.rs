@@ -120,7 +120,7 @@ use crate::error::Error;
 use crate::org::OrgUrl;
 
 pub use app::{DEFAULT_TOKEN_LIFETIME, MAX_KEYS, MIN_RSA_BITS, ServiceApp};
-pub use assertion::{CLOCK_SKEW, MAX_ASSERTION_LIFETIME};
+pub use assertion::{CLOCK_SKEW, OKTA_MAX_ASSERTION_LIFETIME};
 pub use proof::MAX_PROOF_AGE;
 pub use reply::{Fault, OVERSIZED_BODY_LEN, RATE_LIMIT};
 pub use state::{RECEIVED_LIMIT, ReceivedRequest};

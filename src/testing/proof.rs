@@ -1,6 +1,7 @@
 //! DPoP proofs (RFC 9449), checked as Okta does.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,7 +14,7 @@ use super::assertion::CLOCK_SKEW;
 use super::jwt;
 
 /// How old a DPoP proof may be: 5 minutes, as at Okta.
-pub const MAX_PROOF_AGE: u64 = 300;
+pub const MAX_PROOF_AGE: Duration = Duration::from_secs(300);
 
 /// The algorithms a DPoP proof may use: asymmetric only.
 pub(crate) const ALGORITHMS: &[Algorithm] = &[
@@ -98,10 +99,10 @@ pub(crate) fn verify(
     }
     let iat = jwt::seconds(&claims, "iat")
         .ok_or_else(|| invalid("The DPoP proof JWT 'iat' claim is missing."))?;
-    if iat > expect.now + CLOCK_SKEW {
+    if iat > expect.now.saturating_add(CLOCK_SKEW.as_secs()) {
         return Err(invalid("The DPoP proof JWT was issued in the future."));
     }
-    if iat + MAX_PROOF_AGE < expect.now {
+    if iat.saturating_add(MAX_PROOF_AGE.as_secs()) < expect.now {
         return Err(invalid("The DPoP proof JWT was issued too long ago."));
     }
     let jti = jwt::string(&claims, "jti")
