@@ -10,7 +10,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::jwt;
 use super::proof::{self, Expect, Refusal};
-use super::reply::{Endpoint, Fault, Reply, fault_reply};
+use super::reply::{Endpoint, Reply, answer};
 use super::state::{ReceivedRequest, Shared, State};
 
 /// The wiremock responder for `/api/v1/…`.
@@ -57,26 +57,11 @@ impl Respond for ApiEndpoint {
         let shared = &*self.0;
         let now = shared.now();
         let mut state = shared.lock();
-        let mut log = received(request);
+        let log = received(request);
         state.api_requests += 1;
-        let mut delay = None;
-        let reply = match state.api_faults.pop_front() {
-            Some(Fault::Delay(d)) => {
-                delay = Some(d);
-                None
-            }
-            Some(fault) => fault_reply(&fault, Endpoint::Api, now),
-            None => None,
-        };
-        let reply = reply.unwrap_or_else(|| serve(shared, &mut state, request, now));
-        let (status, mut template, request_id) = reply.finish(shared, &mut state);
-        if let Some(delay) = delay {
-            template = template.set_delay(delay);
-        }
-        log.status = status;
-        log.request_id = request_id;
-        state.record(log);
-        template
+        answer(shared, &mut state, Endpoint::Api, log, now, |state| {
+            serve(shared, state, request, now)
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
 
-use super::state::{Shared, State, random_id};
+use super::state::{ReceivedRequest, Shared, State, random_id};
 
 /// The `X-Rate-Limit-Limit` the fake org reports: 600 requests a minute.
 pub const RATE_LIMIT: u64 = 600;
@@ -128,6 +128,39 @@ impl Reply {
             .insert_header("x-rate-limit-reset", reset.to_string());
         (self.status, template, request_id)
     }
+}
+
+/// Answers one request to `endpoint`: the next fault queued for it, else
+/// what `serve` says (late, for a [`Fault::Delay`]); logs the request with
+/// the answer's status and request id.
+pub(crate) fn answer(
+    shared: &Shared,
+    state: &mut State,
+    endpoint: Endpoint,
+    mut log: ReceivedRequest,
+    now: u64,
+    serve: impl FnOnce(&mut State) -> Reply,
+) -> ResponseTemplate {
+    let faults = match endpoint {
+        Endpoint::Token => &mut state.token_faults,
+        Endpoint::Api => &mut state.api_faults,
+    };
+    let fault = faults.pop_front();
+    let delay = match fault {
+        Some(Fault::Delay(d)) => Some(d),
+        _ => None,
+    };
+    let reply = fault
+        .and_then(|fault| fault_reply(&fault, endpoint, now))
+        .unwrap_or_else(|| serve(state));
+    let (status, mut template, request_id) = reply.finish(shared, state);
+    if let Some(delay) = delay {
+        template = template.set_delay(delay);
+    }
+    log.status = status;
+    log.request_id = request_id;
+    state.record(log);
+    template
 }
 
 /// Which kind of endpoint a fault hits: it decides the error document.

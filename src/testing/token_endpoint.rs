@@ -11,7 +11,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 use super::client_auth::{authenticate, basic_auth};
 use super::jwt;
 use super::proof::{self, Expect, Refusal};
-use super::reply::{Endpoint, Fault, Reply, fault_reply};
+use super::reply::{Endpoint, Reply, answer};
 use super::state::{IssuedToken, Shared, State, random_id};
 
 /// The wiremock responder for every token endpoint.
@@ -52,24 +52,9 @@ impl Respond for TokenEndpoint {
             *state.token_requests.entry(client.clone()).or_default() += 1;
         }
 
-        let mut delay = None;
-        let reply = match state.token_faults.pop_front() {
-            Some(Fault::Delay(d)) => {
-                delay = Some(d);
-                None
-            }
-            Some(fault) => fault_reply(&fault, Endpoint::Token, now),
-            None => None,
-        };
-        let reply = reply.unwrap_or_else(|| grant(shared, &mut state, request, &form, now));
-        let (status, mut template, request_id) = reply.finish(shared, &mut state);
-        if let Some(delay) = delay {
-            template = template.set_delay(delay);
-        }
-        log.status = status;
-        log.request_id = request_id;
-        state.record(log);
-        template
+        answer(shared, &mut state, Endpoint::Token, log, now, |state| {
+            grant(shared, state, request, &form, now)
+        })
     }
 }
 
