@@ -1026,10 +1026,11 @@ async fn borrowing_the_cached_token_fetches_nothing() {
 #[cfg(feature = "test-util")]
 mod mock_okta {
     use super::*;
-    use okta_auth::http::Method;
     use okta_auth::secrecy::ExposeSecret;
     use okta_auth::testing::{Fault, MockOkta, ServiceApp};
     use okta_auth::{ServiceAppSource, SigningKey};
+
+    use crate::service_app_mock_okta::call_api;
 
     const CLIENT_ID: &str = "0oaCachedServiceApp";
 
@@ -1048,19 +1049,6 @@ mod mock_okta {
             .build()
             .unwrap();
         (okta, source.cached())
-    }
-
-    async fn call_api(okta: &MockOkta, token: &AccessToken) -> u16 {
-        let url = okta.org_url().endpoint("api/v1/users/me");
-        let headers = token.authorize(&Method::GET, &url).unwrap();
-        reqwest::Client::new()
-            .get(url)
-            .headers(headers)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

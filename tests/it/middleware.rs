@@ -92,7 +92,7 @@ async fn servers() -> Servers {
 
 /// A client as the docs say to build it. No idle pool, so no pool timers
 /// run under paused time.
-fn client(auth: OktaAuth, rate: Option<OktaRateLimit>) -> ClientWithMiddleware {
+pub(crate) fn client(auth: OktaAuth, rate: Option<OktaRateLimit>) -> ClientWithMiddleware {
     let http = reqwest::Client::builder()
         .redirect(auth.redirect_policy())
         .pool_max_idle_per_host(0)

@@ -16,6 +16,8 @@ use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::middleware::client;
+
 const CLIENT_ID: &str = "0oaMiddlewareApp";
 
 /// A minimal cache: keeps the token until it is invalidated.
@@ -75,19 +77,6 @@ fn service_app(okta: &MockOkta, dpop: bool) -> ServiceAppSource {
         })
         .build()
         .unwrap()
-}
-
-fn client(auth: OktaAuth, rate: Option<OktaRateLimit>) -> ClientWithMiddleware {
-    let http = reqwest::Client::builder()
-        .redirect(auth.redirect_policy())
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
-    let mut builder = ClientBuilder::new(http);
-    if let Some(rate) = rate {
-        builder = builder.with(rate);
-    }
-    builder.with(auth).build()
 }
 
 #[tokio::test]

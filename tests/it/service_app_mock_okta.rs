@@ -28,7 +28,7 @@ fn source(okta: &MockOkta, key: SigningKey) -> ServiceAppSourceBuilder {
 
 /// The token works on the fake org's management API, which checks the
 /// binding (`cnf.jkt` against the proof's key) for DPoP tokens.
-async fn call_api(okta: &MockOkta, token: &okta_auth::AccessToken) -> u16 {
+pub(crate) async fn call_api(okta: &MockOkta, token: &okta_auth::AccessToken) -> u16 {
     let url = okta.org_url().endpoint("api/v1/users/me");
     let headers = token.authorize(&Method::GET, &url).unwrap();
     reqwest::Client::new()
