@@ -370,18 +370,21 @@ mod tests {
         let url = Url::parse("http://127.0.0.1:8080/oauth2/v1/token").unwrap();
         assert_eq!(htu(&url), "http://127.0.0.1:8080/oauth2/v1/token");
         let url = Url::parse("https://example.okta.com/api/v1/groups/a%20b%23c").unwrap();
-        assert_eq!(htu(&url), "https://example.okta.com/api/v1/groups/a%20b%23c");
+        assert_eq!(
+            htu(&url),
+            "https://example.okta.com/api/v1/groups/a%20b%23c"
+        );
     }
 
     #[test]
     fn htu_path_keeps_what_cannot_stand_raw_and_is_idempotent() {
         let cases = [
-            ("/a%2fb", "/a%2Fb"),          // lower-case hex normalised
-            ("/a%zz", "/a%25zz"),          // a stray % is encoded
-            ("/a%FF%c3", "/a%FF%C3"),      // not UTF-8: kept byte by byte
+            ("/a%2fb", "/a%2Fb"),               // lower-case hex normalised
+            ("/a%zz", "/a%25zz"),               // a stray % is encoded
+            ("/a%FF%c3", "/a%FF%C3"),           // not UTF-8: kept byte by byte
             ("/a|b^c[d]", "/a%7Cb%5Ec%5Bd%5D"), // raw but not pchar
-            ("/%41%2D%2e%5F%7e", "/A-._~"), // unreserved
-            ("//x/", "//x/"),              // empty segments survive
+            ("/%41%2D%2e%5F%7e", "/A-._~"),     // unreserved
+            ("//x/", "//x/"),                   // empty segments survive
             ("", ""),
         ];
         for (path, expected) in cases {
