@@ -161,12 +161,20 @@ fn authenticate(
     now: u64,
 ) -> Result<Grant, Reply> {
     let invalid = |scheme: &str, why: &str| unauthorized(shared, scheme, "invalid_token", why);
-    let Some((scheme, credential)) = request
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-    else {
+    let values: Vec<_> = request.headers.get_all(AUTHORIZATION).iter().collect();
+    let value = match values.as_slice() {
+        [] => None,
+        [value] => value.to_str().ok(),
+        _ => {
+            return Err(unauthorized(
+                shared,
+                "Bearer",
+                "invalid_request",
+                "Only one Authorization header may be sent.",
+            ));
+        }
+    };
+    let Some((scheme, credential)) = value.and_then(|v| v.split_once(' ')) else {
         return Err(invalid("Bearer", "The access token is missing."));
     };
     let credential = credential.trim();
@@ -188,7 +196,9 @@ fn authenticate(
     let Some(token) = state.issued.get(credential) else {
         return Err(invalid(challenge, "The access token is invalid."));
     };
-    if token.revoked {
+    // Revoked, or from a custom authorization server: the management API
+    // takes only the org authorization server's tokens.
+    if token.revoked || token.server.is_some() {
         return Err(invalid(challenge, "The access token is invalid."));
     }
     if token.expires_at <= now {
@@ -242,8 +252,7 @@ fn check_resource_proof(
             ));
         }
     };
-    let path = percent_encoding::percent_decode_str(request.url.path()).decode_utf8_lossy();
-    let htu = format!("{}{path}", shared.base);
+    let htu = proof::request_htu(&shared.base, request);
     let nonce = state.nonce.clone();
     let expect = Expect {
         htm: request.method.as_str(),

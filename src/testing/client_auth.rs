@@ -50,6 +50,19 @@ pub(crate) fn authenticate(
     now: u64,
 ) -> Result<Client, Reply> {
     let invalid_client = |why: &str| Reply::oauth(401, "invalid_client", why);
+    if request
+        .headers
+        .get_all(AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Err(Reply::oauth(
+            400,
+            "invalid_request",
+            "Only one Authorization header may be sent.",
+        ));
+    }
     let basic = basic_auth(request);
     let assertion = field(form, "client_assertion");
     let secret_post = field(form, "client_secret").is_some();

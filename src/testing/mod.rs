@@ -7,13 +7,15 @@
 //!   and `POST /oauth2/{id}/v1/token` (custom ones) run the client
 //!   credentials grant with Okta's checks and errors: `private_key_jwt`
 //!   client assertions verified against the registered keys (`kid`, `iss`,
-//!   `sub`, exact `aud`, `exp` ≤ 1 h, `iat`, `jti` never reused), granted
-//!   scopes, DPoP (RFC 9449) proofs with the `use_dpop_nonce` handshake, and
-//!   `client_secret_basic` on custom authorization servers only;
+//!   `sub`, exact `aud`, `exp` ≤ 1 h, `iat`, `jti` never reused), known and
+//!   granted scopes, DPoP (RFC 9449) proofs with the `use_dpop_nonce`
+//!   handshake, and `client_secret_basic` on custom authorization servers
+//!   only;
 //! - the management API `GET /api/v1/users` and `GET /api/v1/users/me`
-//!   accept `SSWS` API tokens, `Bearer` tokens and `DPoP` tokens with a
-//!   valid proof, and answer everything else with Okta's `E0000011` 401 and
-//!   a `WWW-Authenticate` challenge;
+//!   accept `SSWS` API tokens, and `Bearer` and `DPoP` tokens (the latter
+//!   with a valid proof) of the org authorization server, one
+//!   `Authorization` header per request, and answer everything else with
+//!   Okta's `E0000011` 401 and a `WWW-Authenticate` challenge;
 //! - any other path gets Okta's `404` (`E0000007`);
 //! - every answer carries `Date`, `X-Okta-Request-Id` and the
 //!   `X-Rate-Limit-*` headers.
@@ -85,9 +87,27 @@
 //!   future"); [`CLOCK_SKEW`] is tolerated on `iat` and `exp`.
 //! - `ES512` assertions are rejected (Okta takes them; the mock cannot
 //!   verify them).
-//! - Scopes: a request must ask for at least one scope; if none of the
-//!   requested scopes is granted the answer is `consent_required`, if some
-//!   are missing `invalid_scope`.
+//! - Scopes: a request must ask for at least one scope. A scope the
+//!   authorization server does not know is `invalid_scope` ("One or more
+//!   scopes are not configured…"): on the org authorization server that is
+//!   any scope but the `okta.*` scopes Okta publishes (the list in the
+//!   source, from Okta's "OAuth 2.0 Scopes" reference) or has granted to a
+//!   registered app; on a custom one, any `okta.*` scope. Of known scopes,
+//!   if none is granted the answer is `consent_required`, if some are
+//!   missing `invalid_scope`.
+//! - Two `Authorization` headers on one request are refused, never read as
+//!   one: `400 invalid_request` at the token endpoint, Okta's `E0000011`
+//!   401 with `error="invalid_request"` at the API (as two `DPoP` headers).
+//! - The management API takes only the org authorization server's tokens:
+//!   a custom authorization server's token gets 401 `invalid_token` ("The
+//!   access token is invalid."), whatever its scopes.
+//! - A DPoP proof's `htu` must be an absolute URI that re-serializes
+//!   unchanged, without query or fragment, and equal the request URL as
+//!   [`DpopKey`](crate::DpopKey) writes it: the escapes of characters that
+//!   may stand raw in a URI path (RFC 3986 `pchar`) decoded, as Okta
+//!   compares `htu` with the decoded path (`%40` is refused where `@` is
+//!   expected), and every other byte percent-encoded in upper-case hex (a
+//!   raw space, `#` or `?` is refused).
 //! - A DPoP proof sent for an app that does not require DPoP is verified
 //!   (without a nonce) and binds the token (RFC 9449 §5).
 //! - A replayed DPoP proof at the token endpoint gets 400
@@ -105,6 +125,7 @@ mod client_auth;
 mod jwt;
 mod proof;
 mod reply;
+mod scopes;
 mod state;
 mod token_endpoint;
 

@@ -10,6 +10,9 @@ use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use url::Url;
+use wiremock::Request;
+
 use super::assertion::CLOCK_SKEW;
 use super::jwt;
 
@@ -35,7 +38,7 @@ const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 pub(crate) struct Expect<'a> {
     /// The request method.
     pub(crate) htm: &'a str,
-    /// The request URL without query, path percent-decoded.
+    /// The `htu` the proof must carry exactly: [`request_htu`].
     pub(crate) htu: &'a str,
     pub(crate) now: u64,
     /// The nonce the proof must carry, when one is required.
@@ -93,8 +96,7 @@ pub(crate) fn verify(
         return Err(invalid("The DPoP proof JWT 'htm' claim is invalid."));
     }
     let htu = jwt::string(&claims, "htu").unwrap_or_default();
-    let htu = percent_encoding::percent_decode_str(htu).decode_utf8_lossy();
-    if htu != expect.htu {
+    if !is_plain_uri(htu) || htu != expect.htu {
         return Err(invalid("The DPoP proof JWT 'htu' claim is invalid."));
     }
     let iat = jwt::seconds(&claims, "iat")
@@ -124,4 +126,45 @@ pub(crate) fn verify(
     }
     crate::dpop::jwk_thumbprint(&jwk)
         .map_err(|_| invalid("The DPoP proof JWT 'jwk' header is invalid."))
+}
+
+/// The `htu` a proof for `request` must carry: the fake org's origin and
+/// the request path as [`DpopKey`](crate::DpopKey) writes it (the escapes
+/// of RFC 3986 `pchar` decoded, all others kept in upper-case hex: Okta
+/// compares `htu` with the decoded path, yet an `htu` must stay a URI).
+pub(crate) fn request_htu(base: &str, request: &Request) -> String {
+    format!("{base}{}", crate::dpop::htu_path(request.url.path()))
+}
+
+/// Whether `htu` is an absolute URI as RFC 9449 wants it: it parses and
+/// re-serializes unchanged (no raw space, non-ASCII or other character a
+/// URI cannot hold), without query or fragment (no raw `?` or `#`). This
+/// holds even when the expected `htu` is computed wrongly, so a proof
+/// cannot pass by matching a broken rule.
+fn is_plain_uri(htu: &str) -> bool {
+    Url::parse(htu)
+        .is_ok_and(|u| u.as_str() == htu && u.query().is_none() && u.fragment().is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_absolute_uris_are_htus() {
+        assert!(is_plain_uri("http://127.0.0.1:8080/api/v1/groups/a%20b"));
+        assert!(is_plain_uri("https://example.okta.com/a@b:c~d"));
+        for bad in [
+            "http://127.0.0.1:8080/api/v1/groups/a b",
+            "http://127.0.0.1:8080/api/v1/groups/a#b",
+            "http://127.0.0.1:8080/api/v1/groups/a?b",
+            "http://127.0.0.1:8080/api/v1/groups/café",
+            "HTTP://127.0.0.1:8080/x",
+            "http://127.0.0.1:8080",
+            "/api/v1/users",
+            "",
+        ] {
+            assert!(!is_plain_uri(bad), "{bad}");
+        }
+    }
 }

@@ -65,6 +65,10 @@ pub(crate) struct IssuedToken {
     /// The RFC 7638 thumbprint of the DPoP key it is bound to.
     pub(crate) jkt: Option<String>,
     pub(crate) revoked: bool,
+    /// The custom authorization server that issued it; `None` for the org
+    /// authorization server, the only one whose tokens the management API
+    /// accepts.
+    pub(crate) server: Option<String>,
 }
 
 /// Everything the routes share, behind one lock.

@@ -12,6 +12,7 @@ use super::client_auth::{authenticate, basic_auth};
 use super::jwt;
 use super::proof::{self, Expect, Refusal};
 use super::reply::{Endpoint, Reply, answer};
+use super::scopes;
 use super::state::{IssuedToken, Shared, State, random_id};
 
 /// The wiremock responder for every token endpoint.
@@ -171,9 +172,10 @@ fn grant(
         [] => None,
         [proof] => {
             let nonce = state.nonce.clone();
+            let htu = proof::request_htu(&shared.base, request);
             let expect = Expect {
                 htm: request.method.as_str(),
-                htu: &endpoint,
+                htu: &htu,
                 now,
                 nonce: client.require_nonce.then_some(nonce.as_str()),
                 access_token: None,
@@ -217,7 +219,19 @@ fn grant(
         }
     };
 
-    let scopes = match check_scopes(field(form, "scope"), &client.scopes, server.is_some()) {
+    // The org authorization server knows only `okta.*` scopes, those Okta
+    // publishes or has granted to an app; custom servers know every scope
+    // but those.
+    let known = |scope: &str| {
+        let okta = scope.starts_with("okta.")
+            && (scopes::is_published(scope)
+                || state
+                    .apps
+                    .values()
+                    .any(|app| app.scopes.iter().any(|g| g == scope)));
+        okta == server.is_none()
+    };
+    let scopes = match check_scopes(field(form, "scope"), &client.scopes, known) {
         Ok(scopes) => scopes,
         Err(reply) => return reply,
     };
@@ -232,6 +246,7 @@ fn grant(
             expires_at: now + client.lifetime,
             jkt,
             revoked: false,
+            server,
         },
     );
     Reply::json(
@@ -256,11 +271,12 @@ fn server_id(path: &str) -> Option<Option<String>> {
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| Some(id.to_owned()))
 }
 
-/// The requested scopes, if all are granted: Okta's errors otherwise.
+/// The requested scopes, if all are granted: Okta's errors otherwise. A
+/// scope the authorization server does not `know` is `invalid_scope`.
 fn check_scopes(
     requested: Option<&str>,
     granted: &[String],
-    custom_server: bool,
+    known: impl Fn(&str) -> bool,
 ) -> Result<Vec<String>, Reply> {
     let requested: Vec<String> = requested
         .unwrap_or_default()
@@ -276,8 +292,7 @@ fn check_scopes(
              'scope' must be provided.",
         ));
     }
-    let unknown = |s: &String| s.starts_with("okta.") == custom_server;
-    if requested.iter().any(unknown) {
+    if !requested.iter().all(|s| known(s)) {
         return Err(Reply::oauth(
             400,
             "invalid_scope",
@@ -335,18 +350,19 @@ mod tests {
     }
 
     #[test]
-    fn scopes_must_all_be_granted() {
+    fn scopes_must_be_known_and_all_granted() {
         let granted = vec!["okta.users.read".to_owned(), "okta.groups.read".to_owned()];
-        assert!(check_scopes(Some("okta.users.read"), &granted, false).is_ok());
+        let okta = |s: &str| s.starts_with("okta.");
+        assert!(check_scopes(Some("okta.users.read"), &granted, okta).is_ok());
         assert_eq!(
-            check_scopes(Some("okta.users.manage"), &granted, false)
+            check_scopes(Some("okta.users.manage"), &granted, okta)
                 .err()
                 .unwrap()
                 .status,
             400
         );
-        assert!(check_scopes(None, &granted, false).is_err());
-        assert!(check_scopes(Some("  "), &granted, false).is_err());
-        assert!(check_scopes(Some("okta.users.read"), &granted, true).is_err());
+        assert!(check_scopes(None, &granted, okta).is_err());
+        assert!(check_scopes(Some("  "), &granted, okta).is_err());
+        assert!(check_scopes(Some("okta.users.read"), &granted, |_| false).is_err());
     }
 }

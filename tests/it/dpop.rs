@@ -82,14 +82,43 @@ fn ath_matches_the_rfc_9449_example() {
     assert!(claims.get("nonce").is_none());
 }
 
+/// A path as its segments, each percent-decoded on its own (so `%2F` stays
+/// apart from `/`): two paths name the same resource when these are equal.
+fn resource(path: &str) -> Vec<Vec<u8>> {
+    path.split('/')
+        .map(|s| percent_encoding::percent_decode_str(s).collect())
+        .collect()
+}
+
 #[test]
-fn htu_has_no_query_or_fragment_and_a_decoded_path() {
+fn htu_is_a_uri_naming_the_request_path_with_only_pchar_escapes_decoded() {
     let key = DpopKey::generate();
-    let cases = [
-        (
-            "https://example.okta.com/api/v1/users/a%40b.com?x=1#f",
-            "https://example.okta.com/api/v1/users/a@b.com",
-        ),
+    let groups = "https://example.okta.com/api/v1/groups/";
+    // (request URL, or the path after `groups`; the htu, or its tail)
+    let cases: &[(&str, &str)] = &[
+        ("a%40b", "a@b"), // Okta compares htu with the decoded path
+        ("a%20b", "a%20b"),
+        ("a%23b", "a%23b"),
+        ("a%3Fb", "a%3Fb"),
+        ("a%25b", "a%25b"),
+        ("a%2Fb", "a%2Fb"),
+        ("a%2fb", "a%2Fb"),
+        ("caf%C3%A9", "caf%C3%A9"),
+        ("café", "caf%C3%A9"),
+        ("a%FFb", "a%FFb"),
+        ("a%7Eb", "a~b"),
+        ("a%21b", "a!b"),
+        ("a%3Ab", "a:b"),
+        ("%24%26%27%28%29%2A%2B%2C%3B%3D", "$&'()*+,;="),
+        ("%41%2D%2E%5F", "A-._"),
+        ("a%22b%3Cc%3Ed", "a%22b%3Cc%3Ed"),
+        ("a%5Cb%5Ec%60d", "a%5Cb%5Ec%60d"),
+        ("a%7Bb%7Cc%7Dd", "a%7Bb%7Cc%7Dd"),
+        ("a|b", "a%7Cb"),
+        ("a%00b%0Ac%7F", "a%00b%0Ac%7F"),
+        ("a%zz", "a%25zz"),
+        ("a@b:c", "a@b:c"),
+        ("a%40b?q=%23#frag", "a@b"),
         (
             "https://example.okta.com:8443/api/v1/users",
             "https://example.okta.com:8443/api/v1/users",
@@ -99,13 +128,32 @@ fn htu_has_no_query_or_fragment_and_a_decoded_path() {
             "https://example.okta.com/api/v1/users/",
         ),
         (
-            "http://127.0.0.1:9999/api/v1/users/caf%C3%A9",
-            "http://127.0.0.1:9999/api/v1/users/café",
+            "http://127.0.0.1:9999/oauth2/v1/token",
+            "http://127.0.0.1:9999/oauth2/v1/token",
         ),
     ];
-    for (input, htu) in cases {
-        let proof = key.proof(&Method::GET, &url(input), None, None).unwrap();
-        assert_eq!(verify_proof(&proof).1["htu"], htu, "{input}");
+    for &(input, expected) in cases {
+        let (input, expected) = if input.contains("://") {
+            (input.to_owned(), expected.to_owned())
+        } else {
+            (format!("{groups}{input}"), format!("{groups}{expected}"))
+        };
+        let request = url(&input);
+        let proof = key.proof(&Method::GET, &request, None, None).unwrap();
+        let claims = verify_proof(&proof).1;
+        let htu = claims["htu"].as_str().unwrap();
+        assert_eq!(htu, expected, "{input}");
+
+        let parsed = Url::parse(htu).unwrap_or_else(|e| panic!("{htu}: {e}"));
+        assert_eq!(parsed.as_str(), htu, "{input}: re-serialized");
+        assert_eq!(parsed.query(), None, "{input}");
+        assert_eq!(parsed.fragment(), None, "{input}");
+        assert_eq!(parsed.origin(), request.origin(), "{input}");
+        assert_eq!(
+            resource(parsed.path()),
+            resource(request.path()),
+            "{input}: another resource"
+        );
     }
 }
 

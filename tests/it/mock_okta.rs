@@ -527,6 +527,10 @@ async fn scopes_must_be_granted() {
         ("okta.users.manage", "consent_required"),
         ("", "invalid_scope"),
         ("openid", "invalid_scope"),
+        // okta.* scopes Okta does not have: unknown, not merely ungranted.
+        ("okta.nonsense.read", "invalid_scope"),
+        ("okta.users.delete", "invalid_scope"),
+        ("okta.users.read okta.nonsense.read", "invalid_scope"),
     ];
     for (scope, error) in cases {
         let assertion = Signer::ec256().assertion(APP, endpoint.as_str(), |_| {});
@@ -554,6 +558,34 @@ async fn scopes_must_be_granted() {
     )
     .await;
     assert_eq!(a.body["scope"], both);
+    let unknown = grant(
+        &endpoint,
+        &Signer::ec256().assertion(APP, endpoint.as_str(), |_| {}),
+        "okta.nonsense.read",
+        None,
+    )
+    .await;
+    assert_eq!(
+        unknown.error().1,
+        "One or more scopes are not configured for the authorization server resource."
+    );
+}
+
+#[tokio::test]
+async fn a_granted_scope_is_known_even_if_okta_does_not_publish_it() {
+    // So a scope Okta adds later can be tested by granting it.
+    let okta = MockOkta::start().await;
+    let signer = Signer::ec256();
+    okta.register_service_app(
+        ServiceApp::new(APP)
+            .jwk(signer.jwk())
+            .scopes(["okta.futureThings.read"]),
+    )
+    .unwrap();
+    let endpoint = okta.token_endpoint();
+    let assertion = signer.assertion(APP, endpoint.as_str(), |_| {});
+    let a = grant(&endpoint, &assertion, "okta.futureThings.read", None).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
 }
 
 #[tokio::test]
@@ -630,6 +662,116 @@ async fn client_secrets_work_only_on_custom_servers() {
         okta.register_secret_client("nope", "x", "y", ["z"])
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn two_authorization_headers_at_the_token_endpoint_are_invalid_request() {
+    let okta = MockOkta::start().await;
+    okta.register_custom_server("default").unwrap();
+    okta.register_secret_client("default", "0oa-secret", "s3cr3t-value", ["orders.read"])
+        .unwrap();
+    okta.register_secret_client("default", "0oa-other", "other-value", ["orders.read"])
+        .unwrap();
+    let custom = okta.org_url().custom_token_endpoint("default").unwrap();
+    let basic = |user: &str, pass: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+        )
+    };
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "orders.read"),
+    ];
+    // Each credential alone is fine.
+    for (user, pass) in [("0oa-secret", "s3cr3t-value"), ("0oa-other", "other-value")] {
+        let r = reqwest::Client::new()
+            .post(custom.clone())
+            .header("Authorization", basic(user, pass))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // Twice the same, or two clients: refused, whichever comes first.
+    for second in [
+        basic("0oa-secret", "s3cr3t-value"),
+        basic("0oa-other", "other-value"),
+    ] {
+        let a = answer(
+            reqwest::Client::new()
+                .post(custom.clone())
+                .header("Authorization", basic("0oa-secret", "s3cr3t-value"))
+                .header("Authorization", second)
+                .form(&form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 400, "{:?}", a.body);
+        assert_eq!(
+            a.error(),
+            (
+                "invalid_request",
+                "Only one Authorization header may be sent."
+            )
+        );
+        assert!(a.body.get("access_token").is_none());
+    }
+    assert_eq!(okta.received().last().unwrap().status, 400);
+}
+
+#[tokio::test]
+async fn the_management_api_refuses_custom_server_tokens() {
+    let okta = org(false).await;
+    okta.register_custom_server("default").unwrap();
+    okta.register_secret_client("default", "0oa-secret", "s3cr3t-value", ["orders.read"])
+        .unwrap();
+    let custom = okta.org_url().custom_token_endpoint("default").unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "orders.read"),
+    ];
+    let secret_client = answer(
+        reqwest::Client::new()
+            .post(custom.clone())
+            .basic_auth("0oa-secret", Some("s3cr3t-value"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(secret_client.status, 200, "{:?}", secret_client.body);
+    // A service app's token from the custom server, by private_key_jwt.
+    let signer = Signer::ec256();
+    okta.register_service_app(
+        ServiceApp::new("0oa-custom")
+            .jwk(signer.jwk())
+            .scopes(["orders.read"]),
+    )
+    .unwrap();
+    let assertion = signer.assertion("0oa-custom", custom.as_str(), |_| {});
+    let service_app = grant(&custom, &assertion, "orders.read", None).await;
+    assert_eq!(service_app.status, 200, "{:?}", service_app.body);
+
+    for token in [secret_client.token(), service_app.token()] {
+        for path in ["api/v1/users/me", "api/v1/users"] {
+            let url = okta.org_url().endpoint(path);
+            let r = get(&url, &format!("Bearer {token}"), None).await;
+            assert_eq!(r.status, 401, "{path}: {:?}", r.body);
+            assert_eq!(r.body["errorCode"], "E0000011");
+            let challenge = r.header("www-authenticate");
+            assert!(challenge.starts_with("Bearer "), "{challenge}");
+            assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+        }
+    }
+    // The org authorization server's token still works.
+    let me = okta.org_url().endpoint("api/v1/users/me");
+    let token = bearer_token(&okta, READ).await;
+    assert_eq!(get(&me, &format!("Bearer {token}"), None).await.status, 200);
 }
 
 // ---- DPoP at the token endpoint ----
@@ -1117,6 +1259,108 @@ async fn resource_proofs_need_ath_htu_and_a_fresh_jti() {
     let r = get(&users, &auth, Some(&proof)).await;
     assert_eq!(r.status, 401);
     assert!(challenge(&r).contains("invalid_token"));
+}
+
+#[tokio::test]
+async fn two_authorization_headers_on_an_api_request_are_refused() {
+    let okta = org(false).await;
+    okta.register_api_token("00api-token");
+    let bearer = format!("Bearer {}", bearer_token(&okta, READ).await);
+    let me = okta.org_url().endpoint("api/v1/users/me");
+    assert_eq!(get(&me, "SSWS 00api-token", None).await.status, 200);
+    assert_eq!(get(&me, &bearer, None).await.status, 200);
+    for (first, second) in [
+        ("SSWS 00api-token", "SSWS 00api-token"),
+        ("SSWS 00api-token", bearer.as_str()),
+        (bearer.as_str(), "SSWS 00api-token"),
+        (bearer.as_str(), "SSWS 00wrong"),
+    ] {
+        let r = answer(
+            reqwest::Client::new()
+                .get(me.clone())
+                .header("Authorization", first)
+                .header("Authorization", second)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 401, "{first} + {second}: {:?}", r.body);
+        assert_eq!(r.body["errorCode"], "E0000011");
+        let challenge = r.header("www-authenticate");
+        assert!(
+            challenge.contains("error=\"invalid_request\""),
+            "{challenge}"
+        );
+        assert!(
+            challenge.contains("Only one Authorization header may be sent."),
+            "{challenge}"
+        );
+    }
+    assert_eq!(okta.api_requests(), 6);
+}
+
+#[tokio::test]
+async fn resource_proofs_must_carry_a_uri_htu() {
+    // The DPoP key as the test holds it (the PEM fixture), so it can sign
+    // proofs no library would build; the assertion uses the RSA key.
+    let okta = org(true).await;
+    let key = DpopKey::from_pem(EC256).unwrap();
+    let signing = EncodingKey::from_ec_pem(EC256.as_bytes()).unwrap();
+    let endpoint = okta.token_endpoint();
+    let proof = key
+        .proof(&Method::POST, &endpoint, Some(&okta.current_nonce()), None)
+        .unwrap();
+    let assertion = Signer::rsa(Algorithm::RS256).assertion(APP, endpoint.as_str(), |_| {});
+    let a = grant(&endpoint, &assertion, READ, Some(&proof)).await;
+    assert_eq!(a.body["token_type"], "DPoP", "{:?}", a.body);
+    let token = a.token().to_owned();
+    let auth = format!("DPoP {token}");
+    let hand_made = |htu: &str| {
+        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": key.public_jwk()});
+        let claims = json!({
+            "htm": "GET", "htu": htu, "iat": get_current_timestamp(),
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "ath": URL_SAFE_NO_PAD.encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes())),
+        });
+        raw_jwt(&header, &claims, &signing, Algorithm::ES256)
+    };
+    let base = okta.uri();
+
+    // A hand-made proof passes where its htu is right…
+    let users = okta.org_url().endpoint("api/v1/users");
+    let r = get(
+        &users,
+        &auth,
+        Some(&hand_made(&format!("{base}/api/v1/users"))),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.header("www-authenticate"));
+
+    // …and is refused where its htu is no URI, holds a query or a fragment,
+    // or is not the request's htu by the rule (Okta wants `@`, not `%40`).
+    // The crate's own proof for the same request passes authentication
+    // (then 404: the fake org has no groups).
+    for (path, htu) in [
+        ("api/v1/groups/a%20b", "api/v1/groups/a b"),
+        ("api/v1/groups/a%23b", "api/v1/groups/a#b"),
+        ("api/v1/groups/a%3Fb", "api/v1/groups/a?b"),
+        ("api/v1/groups/caf%C3%A9", "api/v1/groups/café"),
+        ("api/v1/groups/a%40b", "api/v1/groups/a%40b"),
+    ] {
+        let url = Url::parse(&format!("{base}/{path}")).unwrap();
+        let r = get(&url, &auth, Some(&hand_made(&format!("{base}/{htu}")))).await;
+        assert_eq!(r.status, 401, "{htu}: {:?}", r.body);
+        assert_eq!(r.body["errorCode"], "E0000011");
+        let challenge = r.header("www-authenticate");
+        assert!(challenge.contains("invalid_dpop_proof"), "{challenge}");
+        assert!(challenge.contains("'htu' claim is invalid"), "{challenge}");
+
+        let ours = key.proof(&Method::GET, &url, None, Some(&token)).unwrap();
+        let r = get(&url, &auth, Some(&ours)).await;
+        assert_eq!(r.status, 404, "{path}: {}", r.header("www-authenticate"));
+        assert_eq!(r.body["errorCode"], "E0000007");
+    }
 }
 
 #[tokio::test]
