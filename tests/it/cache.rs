@@ -934,6 +934,7 @@ async fn refresh_scenarios() {
         let in_hand = got.as_ref().unwrap_or(&old).clone();
         let (got, waited) = call(&in_hand).await;
         check(&got, second, waited);
+        settle().await;
         assert_eq!(fake.calls(), fetches, "{name}");
     }
 }
