@@ -71,6 +71,28 @@ impl<S: TokenSource + 'static> CachingTokenSourceBuilder<S> {
         self
     }
 
+    /// How long a caller past the mandatory point waits for the shared
+    /// refresh, counted from the refresh's start, while the cached token is
+    /// still usable (see [`expiry_margin`](Self::expiry_margin)); then it
+    /// gets the cached token. At most
+    /// [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT).
+    ///
+    /// Defaults to [`DEFAULT_MANDATORY_WAIT`](super::DEFAULT_MANDATORY_WAIT).
+    pub fn mandatory_wait(mut self, wait: Duration) -> Self {
+        self.policy.mandatory_wait = wait;
+        self
+    }
+
+    /// How long before expiry a cached token stops being handed out instead
+    /// of waiting for a refresh: with less than this left, callers wait for
+    /// the whole fetch. At most [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT).
+    ///
+    /// Defaults to [`DEFAULT_EXPIRY_MARGIN`](super::DEFAULT_EXPIRY_MARGIN).
+    pub fn expiry_margin(mut self, margin: Duration) -> Self {
+        self.policy.expiry_margin = margin;
+        self
+    }
+
     /// How long a permanent error is handed out before the source is asked
     /// again (keep it short: 1–5 s; at most
     /// [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT)).
@@ -84,7 +106,7 @@ impl<S: TokenSource + 'static> CachingTokenSourceBuilder<S> {
     /// The backoff after transient errors: `initial`, doubling per
     /// consecutive failure up to `max` (at most
     /// [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT)), each wait jittered into
-    /// `[b/2, b]`. After a `429` the wait is at least the rate limit's
+    /// `[b/2, b]`. Forced refreshes (invalidations) back off the same way. After a `429` the wait is at least the rate limit's
     /// [`Error::retry_after`] (capped at
     /// [`MAX_RETRY_AFTER`](super::MAX_RETRY_AFTER)), even beyond `max`.
     ///
@@ -127,9 +149,10 @@ impl<S: TokenSource + 'static> CachingTokenSourceBuilder<S> {
     }
 
     /// The cache. Fails with [`Error::Config`] if a fraction is out of range,
-    /// the initial backoff exceeds the maximum, the maximum backoff or the
-    /// error ttl exceeds [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT) (a day) or
-    /// the load timeout is zero.
+    /// the initial backoff exceeds the maximum, the maximum backoff, the
+    /// error ttl, the mandatory wait or the expiry margin exceeds
+    /// [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT) (a day) or the load timeout
+    /// is zero.
     /// Needs no runtime and does no I/O.
     pub fn build(self) -> Result<CachingTokenSource<S>, Error> {
         self.policy.validate().map_err(Error::Config)?;

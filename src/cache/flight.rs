@@ -7,9 +7,16 @@
 //! cache; dropping the last handle aborts it. Outside a tokio runtime (no
 //! spawn possible) the first waiter drives the fetch itself; if it is
 //! dropped, a guard clears the flight and the other waiters start a new one.
+//!
+//! Panics: a source that panics is caught inside the fetch and counted as a
+//! failure (an [`Error::Config`]), backed off like any other, so that a
+//! broken source is not called again by every caller.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::Poll;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -48,12 +55,15 @@ struct Flight {
     id: u64,
     rx: watch::Receiver<Slot>,
     abort: Option<tokio::task::AbortHandle>,
+    /// When the fetch started: the bounded wait in the mandatory window is
+    /// counted from here.
+    started: Instant,
 }
 
 /// How a caller takes part in a flight.
 enum Joined<S> {
-    /// Wait for someone else's (or a spawned) fetch.
-    Wait(watch::Receiver<Slot>),
+    /// Wait for someone else's (or a spawned) fetch, started at this instant.
+    Wait(watch::Receiver<Slot>, Instant),
     /// No runtime to spawn on: drive the fetch here, then wait like the rest.
     Drive(watch::Receiver<Slot>, FlightTask<S>),
     /// The state changed while we took the lock; decide again.
@@ -82,24 +92,36 @@ impl<S: TokenSource + 'static> Shared<S> {
 
     /// Everything but a fresh hit.
     pub(crate) async fn slow(self: &Arc<Self>) -> Outcome {
-        // A flight whose driver vanished closes its channel; the waiters
-        // then start a new one. Bounded, so a source that panics every time
-        // turns into an error instead of a loop.
+        let margin = self.policy.expiry_margin;
+        // A flight whose task was aborted (its runtime shut down, or the
+        // caller driving it without a runtime was dropped) closes its
+        // channel without an outcome; the waiters then start a new one.
+        // Bounded, so that a runtime shutting down turns into an error
+        // instead of a loop. (A panicking source is not abandoned: its
+        // panic is an outcome.)
         let mut abandoned = 0;
         loop {
-            let decision = self.state.load().decide(clock::now());
-            let reason = match decision {
+            let decision = self.state.load().decide(clock::now(), margin);
+            let (reason, usable) = match decision {
                 Decision::Serve(t) => return Ok(t),
                 Decision::Fail(e) => return Err(e),
                 Decision::ServeAndRefresh(t) => {
                     self.refresh_in_background();
                     return Ok(t);
                 }
-                Decision::Wait(reason) => reason,
+                Decision::WaitBriefly(t) => (RefreshReason::Mandatory, Some(t)),
+                Decision::Wait(reason) => (reason, None),
             };
             let mut rx = match self.join(reason) {
                 Joined::Retry => continue,
-                Joined::Wait(rx) => rx,
+                Joined::Wait(mut rx, started) => {
+                    if let Some(token) = usable
+                        && let Some(outcome) = self.wait_briefly(&mut rx, started, token).await
+                    {
+                        return outcome;
+                    }
+                    rx
+                }
                 Joined::Drive(rx, task) => {
                     task.run().await;
                     rx
@@ -115,14 +137,38 @@ impl<S: TokenSource + 'static> Shared<S> {
                 break;
             }
         }
-        // No variant fits well: this is a bug in the wrapped source (or a
-        // runtime shutting down), not a configuration problem. Not cached:
-        // the next call tries again.
+        // No variant fits well: the runtime is going away, not a
+        // configuration problem. Not cached: the next call tries again.
         Err(Error::Config(
-            "the wrapped token source panicked or its fetch was aborted, 4 times in a row \
-             (a bug in the source, or the runtime is shutting down)"
+            "the token fetch was aborted 4 times in a row (its tokio runtime is shutting down)"
                 .into(),
         ))
+    }
+
+    /// A caller past the mandatory point whose cached `token` is still
+    /// usable waits for the flight that started at `started` only until
+    /// the mandatory wait after that start, then gets `token` if it is
+    /// still cached and usable. `None`: wait for the flight's outcome after
+    /// all (the token was dropped or is about to expire, or there is no
+    /// runtime to time the wait).
+    async fn wait_briefly(
+        &self,
+        rx: &mut watch::Receiver<Slot>,
+        started: Instant,
+        token: AccessToken,
+    ) -> Option<Outcome> {
+        // No timer outside a runtime: wait for the outcome.
+        tokio::runtime::Handle::try_current().ok()?;
+        let deadline = later(started, self.policy.mandatory_wait);
+        match tokio::time::timeout_at(deadline, rx.wait_for(Option::is_some)).await {
+            Ok(Ok(slot)) => return slot.as_ref().cloned(),
+            // Abandoned: the caller starts a new flight.
+            Ok(Err(_)) => return None,
+            Err(_elapsed) => {}
+        }
+        let state = self.state.load();
+        let still_cached = state.token.as_ref().is_some_and(|t| t.same_token(&token));
+        (still_cached && state.usable(clock::now(), self.policy.expiry_margin)).then_some(Ok(token))
     }
 
     /// Starts a background refresh unless one is running; never waits.
@@ -141,7 +187,9 @@ impl<S: TokenSource + 'static> Shared<S> {
         }
         // Re-check under the lock: a flight may have just published.
         if !matches!(
-            self.state.load().decide(clock::now()),
+            self.state
+                .load()
+                .decide(clock::now(), self.policy.expiry_margin),
             Decision::ServeAndRefresh(_)
         ) {
             return;
@@ -153,6 +201,7 @@ impl<S: TokenSource + 'static> Shared<S> {
             id,
             rx,
             abort: Some(abort),
+            started: clock::now(),
         });
     }
 
@@ -160,13 +209,19 @@ impl<S: TokenSource + 'static> Shared<S> {
     fn join(self: &Arc<Self>, reason: RefreshReason) -> Joined<S> {
         let mut flight = self.lock();
         if let Some(f) = flight.as_ref() {
-            return Joined::Wait(f.rx.clone());
+            return Joined::Wait(f.rx.clone(), f.started);
         }
         // Re-check under the lock: a flight may have published between our
         // load and the lock, and must not be followed by a second fetch.
-        if !matches!(self.state.load().decide(clock::now()), Decision::Wait(_)) {
+        if !matches!(
+            self.state
+                .load()
+                .decide(clock::now(), self.policy.expiry_margin),
+            Decision::Wait(_) | Decision::WaitBriefly(_)
+        ) {
             return Joined::Retry;
         }
+        let started = clock::now();
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 let (task, rx) = self.new_flight(reason, self.policy.load_timeout);
@@ -176,8 +231,9 @@ impl<S: TokenSource + 'static> Shared<S> {
                     id,
                     rx: rx.clone(),
                     abort: Some(abort),
+                    started,
                 });
-                Joined::Wait(rx)
+                Joined::Wait(rx, started)
             }
             Err(_) => {
                 // No timer without a runtime either, so no load timeout.
@@ -186,6 +242,7 @@ impl<S: TokenSource + 'static> Shared<S> {
                     id: task.id,
                     rx: rx.clone(),
                     abort: None,
+                    started,
                 });
                 Joined::Drive(rx, task)
             }
@@ -249,7 +306,19 @@ impl<S: TokenSource + 'static> Shared<S> {
                     }
                     None => (None, None),
                 };
-                self.publish(Snapshot::with_token(token.clone(), advisory, mandatory));
+                // A token that was still cached has reached its natural
+                // refresh: forced refreshes count from zero again. One
+                // that replaces an invalidated token keeps their backoff.
+                let forced = match old.token {
+                    Some(_) => (0, None),
+                    None => (old.forced, old.hold_until),
+                };
+                self.publish(Snapshot::with_token(
+                    token.clone(),
+                    advisory,
+                    mandatory,
+                    forced,
+                ));
                 let expires_in = token.expires_in();
                 drop(flight);
                 tracing::debug!(
@@ -293,6 +362,8 @@ impl<S: TokenSource + 'static> Shared<S> {
                     retry_at: Some(retry_at),
                     last_error: Some(error.clone()),
                     failures,
+                    forced: old.forced,
+                    hold_until: old.hold_until,
                     armed: AtomicBool::new(false),
                 });
                 drop(flight);
@@ -353,24 +424,43 @@ impl<S: TokenSource + 'static> Shared<S> {
         *timer = Some(task.abort_handle());
     }
 
-    /// Drops the cached token if it is `rejected`, keeping any backoff.
+    /// Drops the cached token if it is `rejected`, keeping any backoff,
+    /// unless the forced-refresh backoff that the last drop started is
+    /// still running: then the token stays.
     pub(crate) fn invalidate(&self, rejected: &AccessToken) {
         let flight = self.lock();
         let old = self.state.load_full();
-        if old.token.as_ref().is_some_and(|t| t.same_token(rejected)) {
-            self.publish(Snapshot {
-                token: None,
-                fresh_until: None,
-                expires_at: None,
-                mandatory_at: None,
-                retry_at: old.retry_at,
-                last_error: old.last_error.clone(),
-                failures: old.failures,
-                armed: AtomicBool::new(false),
-            });
-            drop(flight);
-            tracing::debug!("cached okta token invalidated");
+        if !old.token.as_ref().is_some_and(|t| t.same_token(rejected)) {
+            return;
         }
+        let now = clock::now();
+        if old.hold_until.is_some_and(|hold| now < hold) {
+            drop(flight);
+            tracing::debug!(
+                "okta token rejected again within the forced-refresh backoff; kept in service"
+            );
+            return;
+        }
+        let forced = old.forced.saturating_add(1);
+        let hold = self.policy.backoff(forced, true, rand::random());
+        self.publish(Snapshot {
+            token: None,
+            fresh_until: None,
+            expires_at: None,
+            mandatory_at: None,
+            retry_at: old.retry_at,
+            last_error: old.last_error.clone(),
+            failures: old.failures,
+            forced,
+            hold_until: Some(later(now, hold)),
+            armed: AtomicBool::new(false),
+        });
+        drop(flight);
+        tracing::debug!(
+            forced,
+            hold_ms = hold.as_millis() as u64,
+            "cached okta token invalidated"
+        );
     }
 }
 
@@ -465,12 +555,15 @@ impl<S: TokenSource + 'static> FlightTask<S> {
             None => return,
         }
         tracing::debug!(reason = reason.as_str(), "okta token refresh started");
-        let result = match timeout {
-            Some(limit) => tokio::time::timeout(limit, source.token())
-                .await
-                .unwrap_or(Err(Error::Timeout)),
-            None => source.token().await,
-        };
+        let result = caught(async {
+            match timeout {
+                Some(limit) => tokio::time::timeout(limit, source.token())
+                    .await
+                    .unwrap_or(Err(Error::Timeout)),
+                None => source.token().await,
+            }
+        })
+        .await;
         drop(source);
         // The last handle is gone: nobody to tell.
         let Some(shared) = shared.upgrade() else {
@@ -480,4 +573,24 @@ impl<S: TokenSource + 'static> FlightTask<S> {
         guard.armed = false;
         tx.send_replace(Some(outcome));
     }
+}
+
+/// Runs `fetch`, turning a panic inside it into an error outcome (which the
+/// cache then backs off like any failure). The future is not polled again
+/// after it panicked.
+async fn caught(fetch: impl Future<Output = Outcome>) -> Outcome {
+    let mut fetch = std::pin::pin!(fetch);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fetch.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            // The payload may hold anything the source had (a token): it
+            // is not looked at; the panic hook has already reported it.
+            Err(_payload) => Poll::Ready(Err(Error::Config(
+                "the token source panicked (a bug in the source, or a tokio runtime without \
+                 its time driver)"
+                    .into(),
+            ))),
+        }
+    })
+    .await
 }

@@ -29,10 +29,19 @@
 //! - **Advisory point** (default 75 % ± 5 % of the lifetime,
 //!   [`DEFAULT_REFRESH_AHEAD`], [`DEFAULT_REFRESH_JITTER`]): the first
 //!   caller past it spawns a refresh; every caller, that one included, gets
-//!   the current token at once.
+//!   the current token at once. It always comes well before the mandatory
+//!   point: for a token so short (under about half a minute; Okta's
+//!   lifetimes start at 5 minutes) that 75 % of its lifetime would leave
+//!   the background refresh less than a tenth of the time before the
+//!   mandatory point, it is 75 % of the time before the mandatory point.
 //! - **Mandatory point** (`expires_at - min(60 s, 10 % of the lifetime)`,
-//!   at least 5 s, [`DEFAULT_MANDATORY_BUFFER`]): callers wait for the
-//!   shared fetch.
+//!   at least 5 s, at most half the lifetime, [`DEFAULT_MANDATORY_BUFFER`]):
+//!   callers wait for the shared fetch — but while the cached token is
+//!   valid for more than [`DEFAULT_EXPIRY_MARGIN`] (5 s), only until
+//!   [`DEFAULT_MANDATORY_WAIT`] (1 s) after the fetch started; then they get
+//!   the cached token, so a slow or hanging token endpoint costs each
+//!   refresh at most a second, not the load timeout. Only a caller with no
+//!   usable token waits for the whole fetch.
 //! - **Single flight.** One fetch at a time, whatever the number of callers;
 //!   every waiter gets its outcome, the error included ([`Error`] is
 //!   `Clone`). The fetch is spawned on the current tokio runtime, so a caller
@@ -44,7 +53,9 @@
 //!   backoff ends: [`DEFAULT_ERROR_TTL`] for a permanent error, the
 //!   transient backoff otherwise; then the source is asked again, so the
 //!   cache recovers as soon as the source does. A token that arrives
-//!   already expired counts as a (permanent) failure.
+//!   already expired counts as a (permanent) failure, and so does a source
+//!   that panics (an [`Error::Config`] for every waiter of that fetch): it
+//!   is not called again before the backoff ends.
 //! - **Rate limits.** After a `429` ([`Error::RateLimited`]) the source is
 //!   not asked again before the window resets: the wait is
 //!   `max(backoff, `[`Error::retry_after`]`)`, the latter capped at
@@ -54,8 +65,19 @@
 //! - **Invalidation** drops the cached token only if it is the very token
 //!   that was rejected ([`AccessToken::same_token`], a pointer compare), and
 //!   keeps any backoff. It is passed on to the wrapped source.
+//! - **Forced refreshes back off.** Each drop by invalidation starts a
+//!   backoff (jittered, doubling from [`DEFAULT_INITIAL_BACKOFF`] to
+//!   [`DEFAULT_MAX_BACKOFF`] with each consecutive drop); until it ends, an
+//!   invalidation of the cached token (the replacement) is ignored and the
+//!   token stays in service. However often an API answers `401`, the
+//!   source is thus asked at most once per backoff period;
+//!   `OktaAuth` (the middleware), which retries only with a token
+//!   different from the rejected one, then returns the `401` without a
+//!   retry. The count starts again from zero when a token lives to its
+//!   natural refresh.
 //!
 //! [`Error`]: crate::Error
+//! [`Error::Config`]: crate::Error::Config
 //! [`Error::RateLimited`]: crate::Error::RateLimited
 //! [`Error::retry_after`]: crate::Error::retry_after
 
@@ -76,9 +98,10 @@ use crate::token::{AccessToken, TokenSource};
 
 pub use builder::CachingTokenSourceBuilder;
 pub use policy::{
-    DEFAULT_ERROR_TTL, DEFAULT_INITIAL_BACKOFF, DEFAULT_LOAD_TIMEOUT, DEFAULT_MANDATORY_BUFFER,
-    DEFAULT_MANDATORY_FRACTION, DEFAULT_MAX_BACKOFF, DEFAULT_MIN_MANDATORY_BUFFER,
-    DEFAULT_REFRESH_AHEAD, DEFAULT_REFRESH_JITTER, MAX_ERROR_WAIT, MAX_RETRY_AFTER,
+    DEFAULT_ERROR_TTL, DEFAULT_EXPIRY_MARGIN, DEFAULT_INITIAL_BACKOFF, DEFAULT_LOAD_TIMEOUT,
+    DEFAULT_MANDATORY_BUFFER, DEFAULT_MANDATORY_FRACTION, DEFAULT_MANDATORY_WAIT,
+    DEFAULT_MAX_BACKOFF, DEFAULT_MIN_MANDATORY_BUFFER, DEFAULT_REFRESH_AHEAD,
+    DEFAULT_REFRESH_JITTER, MAX_ERROR_WAIT, MAX_RETRY_AFTER,
 };
 
 use flight::Shared;
@@ -185,7 +208,10 @@ impl<S: TokenSource + 'static> CachingTokenSource<S> {
 
     /// Drops the cached token if it is `rejected` itself (a clone of it),
     /// not merely an equal string, then tells the wrapped source. A late
-    /// rejection of an older token is a no-op. Any backoff stays in force.
+    /// rejection of an older token is a no-op. Any backoff stays in force,
+    /// and forced refreshes back off too: within the backoff that the last
+    /// drop started, the cached token is kept (see the
+    /// [module docs](self)).
     pub fn invalidate(&self, rejected: &AccessToken) {
         self.shared.invalidate(rejected);
         self.shared.source.invalidate(rejected);
@@ -216,6 +242,7 @@ impl<S> fmt::Debug for CachingTokenSource<S> {
             // AccessToken's Debug is redacted.
             .field("token", &state.token)
             .field("failures", &state.failures)
+            .field("forced_refreshes", &state.forced)
             .field(
                 "clock_free_hits",
                 &state.armed.load(std::sync::atomic::Ordering::Relaxed),
@@ -235,7 +262,8 @@ pub enum RefreshReason {
     /// The token passed its advisory point: refreshed in the background
     /// while still being served.
     Ahead,
-    /// The token passed its mandatory point: callers waited.
+    /// The token passed its mandatory point: callers waited (briefly, if
+    /// it was still usable).
     Mandatory,
     /// The cached token had expired (an earlier refresh failed).
     Expired,

@@ -30,6 +30,20 @@ pub const DEFAULT_MANDATORY_FRACTION: f64 = 0.10;
 /// requests take time, and clocks drift.
 pub const DEFAULT_MIN_MANDATORY_BUFFER: Duration = Duration::from_secs(5);
 
+/// Default longest time a caller past the mandatory point waits for the
+/// shared refresh while the cached token is still usable (see
+/// [`DEFAULT_EXPIRY_MARGIN`]); then it gets the cached token. Counted from
+/// the start of the refresh, so once a slow refresh has run this long,
+/// callers get the cached token at once. Only a caller with no usable
+/// token waits for the whole fetch.
+pub const DEFAULT_MANDATORY_WAIT: Duration = Duration::from_secs(1);
+
+/// Default safety margin before expiry: a cached token with less than this
+/// left is no longer handed out instead of waiting for a refresh (see
+/// [`DEFAULT_MANDATORY_WAIT`]), so that it does not expire on its way to
+/// Okta.
+pub const DEFAULT_EXPIRY_MARGIN: Duration = Duration::from_secs(5);
+
 /// Default time a *permanent* error (`invalid_client`, a configuration
 /// problem, an expired token from the source) is handed to callers without
 /// asking the source again, so a retry loop cannot hammer Okta.
@@ -37,7 +51,9 @@ pub const DEFAULT_ERROR_TTL: Duration = Duration::from_secs(2);
 
 /// Default first backoff after a *transient* error; it doubles with each
 /// consecutive failure up to [`DEFAULT_MAX_BACKOFF`], each wait drawn
-/// uniformly from `[b/2, b]` (jitter).
+/// uniformly from `[b/2, b]` (jitter). Forced refreshes (a token dropped by
+/// [`invalidate`](super::CachingTokenSource::invalidate)) back off the same
+/// way.
 pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Default longest backoff after repeated transient errors.
@@ -61,6 +77,10 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 /// keeps every deadline the cache computes far from overflow.
 pub const MAX_ERROR_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The least share of the time between a token's arrival and its mandatory
+/// point left to the background refresh (see [`Policy::points`]).
+const MIN_AHEAD_WINDOW: f64 = 0.1;
+
 /// The cache's timing policy (set through the builder).
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
@@ -69,6 +89,8 @@ pub(crate) struct Policy {
     pub(crate) mandatory_buffer: Duration,
     pub(crate) mandatory_fraction: f64,
     pub(crate) min_mandatory_buffer: Duration,
+    pub(crate) mandatory_wait: Duration,
+    pub(crate) expiry_margin: Duration,
     pub(crate) error_ttl: Duration,
     pub(crate) initial_backoff: Duration,
     pub(crate) max_backoff: Duration,
@@ -83,6 +105,8 @@ impl Default for Policy {
             mandatory_buffer: DEFAULT_MANDATORY_BUFFER,
             mandatory_fraction: DEFAULT_MANDATORY_FRACTION,
             min_mandatory_buffer: DEFAULT_MIN_MANDATORY_BUFFER,
+            mandatory_wait: DEFAULT_MANDATORY_WAIT,
+            expiry_margin: DEFAULT_EXPIRY_MARGIN,
             error_ttl: DEFAULT_ERROR_TTL,
             initial_backoff: DEFAULT_INITIAL_BACKOFF,
             max_backoff: DEFAULT_MAX_BACKOFF,
@@ -122,6 +146,9 @@ impl Policy {
         if self.error_ttl > MAX_ERROR_WAIT {
             return Err("the error ttl must not exceed one day".into());
         }
+        if self.mandatory_wait > MAX_ERROR_WAIT || self.expiry_margin > MAX_ERROR_WAIT {
+            return Err("the mandatory wait and the expiry margin must not exceed one day".into());
+        }
         if self.load_timeout == Some(Duration::ZERO) {
             return Err("the load timeout must be positive".into());
         }
@@ -131,6 +158,12 @@ impl Policy {
     /// The advisory and mandatory points of a token that arrived at `now`
     /// and expires at `expires_at` (`expires_at > now`). `unit` is a uniform
     /// draw from `[0, 1)` for the jitter.
+    ///
+    /// The advisory point is the (jittered) fraction `f` of the lifetime,
+    /// unless that would leave the background refresh less than
+    /// [`MIN_AHEAD_WINDOW`] of the time before the mandatory point (tokens
+    /// of less than about half a minute): then it is `f` of the time before
+    /// the mandatory point, so that it still comes well before it.
     pub(crate) fn points(&self, now: Instant, expires_at: Instant, unit: f64) -> Points {
         let lifetime = expires_at.saturating_duration_since(now);
         let buffer = lifetime
@@ -141,7 +174,12 @@ impl Policy {
         let mandatory = expires_at.checked_sub(buffer).unwrap_or(now);
         let jitter = (unit.clamp(0.0, 1.0) * 2.0 - 1.0) * self.refresh_jitter;
         let fraction = (self.refresh_ahead + jitter).clamp(0.0, 1.0);
-        let advisory = (now + lifetime.mul_f64(fraction)).min(mandatory);
+        let before_mandatory = mandatory.saturating_duration_since(now);
+        let mut ahead = lifetime.mul_f64(fraction);
+        if ahead > before_mandatory.mul_f64(1.0 - MIN_AHEAD_WINDOW) {
+            ahead = before_mandatory.mul_f64(fraction);
+        }
+        let advisory = (now + ahead).min(mandatory);
         Points {
             advisory,
             mandatory,
@@ -257,14 +295,43 @@ mod tests {
         let pts = p.points(now, now + secs(100), 0.5);
         assert_eq!(pts.mandatory, now + secs(90));
         assert_eq!(pts.advisory, now + secs(75));
-        // 10 % of 20 s is 2 s, raised to the 5 s floor.
+        // 10 % of 20 s is 2 s, raised to the 5 s floor; 75 % of the
+        // lifetime would be the mandatory point itself, so the advisory
+        // point is 75 % of the way to it.
         let pts = p.points(now, now + secs(20), 0.5);
         assert_eq!(pts.mandatory, now + secs(15));
-        assert_eq!(pts.advisory, now + secs(15));
+        assert_eq!(pts.advisory, now + Duration::from_millis(11_250));
         // A 6 s token: the floor would eat it; half its life instead.
         let pts = p.points(now, now + secs(6), 0.5);
         assert_eq!(pts.mandatory, now + secs(3));
-        assert!(pts.advisory <= pts.mandatory);
+        assert_eq!(pts.advisory, now + Duration::from_millis(2_250));
+    }
+
+    #[test]
+    fn the_advisory_point_comes_well_before_the_mandatory_point_for_any_lifetime() {
+        let p = Policy::default();
+        let now = crate::clock::now();
+        let lifetimes = (1..=600)
+            .map(Duration::from_millis)
+            .chain((1..=7200).map(secs))
+            .chain([secs(24 * 3600)]);
+        for lifetime in lifetimes {
+            for unit in [0.0, 0.3, 0.5, 0.999_999] {
+                let pts = p.points(now, now + lifetime, unit);
+                let before_mandatory = pts.mandatory - now;
+                assert!(pts.advisory > now, "{lifetime:?}");
+                assert!(
+                    pts.mandatory - pts.advisory >= before_mandatory.mul_f64(0.1),
+                    "{lifetime:?} {unit}: {pts:?}"
+                );
+            }
+        }
+        // Long tokens keep 75 % ± 5 % of their lifetime (Okta's shortest
+        // lifetime is 5 minutes).
+        for lifetime in [secs(300), secs(3600)] {
+            let pts = p.points(now, now + lifetime, 0.5);
+            assert_eq!(pts.advisory, now + lifetime.mul_f64(0.75));
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What the cache holds: an immutable snapshot, swapped whole.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crate::clock::Instant;
 use crate::error::Error;
@@ -27,6 +28,11 @@ pub(crate) struct Snapshot {
     pub(crate) last_error: Option<Error>,
     /// Consecutive failures (for the backoff).
     pub(crate) failures: u32,
+    /// Consecutive forced refreshes (tokens dropped by `invalidate`) since
+    /// a token last reached its natural refresh (for their backoff).
+    pub(crate) forced: u32,
+    /// Forced-refresh backoff: before this, `invalidate` keeps the token.
+    pub(crate) hold_until: Option<Instant>,
     /// Set while a live timer task guarantees to clear it at `fresh_until`:
     /// then the hit path needs no clock read at all. Cleared when the timer
     /// fires, is aborted, or its runtime shuts down (a drop guard).
@@ -42,16 +48,21 @@ pub(crate) enum Decision {
     ServeAndRefresh(AccessToken),
     /// Return this (cached) error.
     Fail(Error),
+    /// Past the mandatory point with a token that is still usable: wait
+    /// for the refresh, but only briefly, then serve this token.
+    WaitBriefly(AccessToken),
     /// Wait for a refresh.
     Wait(RefreshReason),
 }
 
 impl Snapshot {
-    /// A snapshot serving `token`, whose points are already computed.
+    /// A snapshot serving `token`, whose points are already computed, with
+    /// the forced-refresh backoff `forced` and `hold_until`.
     pub(crate) fn with_token(
         token: AccessToken,
         advisory: Option<Instant>,
         mandatory_at: Option<Instant>,
+        (forced, hold_until): (u32, Option<Instant>),
     ) -> Self {
         Self {
             expires_at: token.expires_at(),
@@ -61,6 +72,8 @@ impl Snapshot {
             retry_at: None,
             last_error: None,
             failures: 0,
+            forced,
+            hold_until,
             armed: AtomicBool::new(false),
         }
     }
@@ -89,8 +102,17 @@ impl Snapshot {
         }
     }
 
-    /// The full decision at `now`.
-    pub(crate) fn decide(&self, now: Instant) -> Decision {
+    /// Whether the token is valid for at least `margin` more at `now`.
+    pub(crate) fn usable(&self, now: Instant, margin: Duration) -> bool {
+        self.token.is_some()
+            && self
+                .expires_at
+                .is_none_or(|at| at.checked_sub(margin).is_some_and(|last| now < last))
+    }
+
+    /// The full decision at `now`; a token with less than `margin` left is
+    /// not served instead of waiting.
+    pub(crate) fn decide(&self, now: Instant, margin: Duration) -> Decision {
         let backing_off = self.retry_at.is_some_and(|r| now < r);
         if let Some(token) = self.valid_token(now) {
             if backing_off || self.fresh_until.is_none_or(|f| now < f) {
@@ -98,6 +120,9 @@ impl Snapshot {
             }
             if self.mandatory_at.is_none_or(|m| now < m) {
                 return Decision::ServeAndRefresh(token.clone());
+            }
+            if self.usable(now, margin) {
+                return Decision::WaitBriefly(token.clone());
             }
             return Decision::Wait(RefreshReason::Mandatory);
         }

@@ -34,15 +34,26 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 ///
 ///   | the `401` says | the token | retry |
 ///   |---|---|---|
-///   | `error="invalid_token"` (`Bearer` or `DPoP`), no `error`, no `WWW-Authenticate` (Okta's SSWS `E0000011`), or an unreadable header | reported with [`TokenSource::invalidate`], a new one fetched | once |
+///   | `error="invalid_token"` (`Bearer` or `DPoP`), no `error`, no `WWW-Authenticate` (Okta's SSWS `E0000011`), or an unreadable header | reported with [`TokenSource::invalidate`], a new one fetched | once, if the new one is a different token |
 ///   | `DPoP error="use_dpop_nonce"` with a usable `DPoP-Nonce` | kept | once, the new proof carrying the nonce |
 ///   | `dpop_proof_already_used` (also as an `invalid_dpop_proof` whose description says so) | kept | once, with a fresh proof (new `jti`) |
 ///   | any other DPoP error: `invalid_dpop_proof` (`htu`, signature, …), `dpop_proof_invalid_ath`, `dpop_authentication_scheme_required`, a nonce request without a usable nonce; a nonce request or a replay for a token that is not DPoP-bound | kept | none: the proof would fail the same way |
-///   | any other `error` (not in a `DPoP` challenge) | reported, a new one fetched | once |
+///   | any other `error` (not in a `DPoP` challenge) | reported, a new one fetched | once, if the new one is a different token |
 ///
 ///   So a broken proof never costs a token request: it is returned at once
 ///   and [`AuthChallenge::from_response`](crate::AuthChallenge::from_response)
-///   tells why.
+///   tells why. A token is only retried with a token that differs from the
+///   refused one ([`AccessToken::same_token`]): an
+///   [`ApiTokenSource`](crate::ApiTokenSource) has no other, and a
+///   [`CachingTokenSource`](crate::CachingTokenSource) keeps serving the
+///   token it fetched after an earlier `401` until its forced-refresh
+///   backoff ends, so an API that refuses every token costs at most one
+///   token request per backoff period and one API request per call. A new
+///   token that is refused too is not reported (it was fetched for this
+///   request; the source's backoff decides when to replace it). When no
+///   retry is possible (a streaming body, or the retry was spent on a
+///   nonce or a fresh proof) the token is reported but nothing is fetched:
+///   the next request gets the new one.
 /// - **DPoP nonce**: every `DPoP-Nonce` the org sends (on any response) is
 ///   remembered on the token's [`DpopKey`](crate::DpopKey) and goes into
 ///   the next proof for the org.
@@ -158,6 +169,8 @@ impl OktaAuth {
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
         let mut auth_retried = false;
+        // The token in use was fetched for this request after a 401.
+        let mut replaced = false;
         let mut redirects = 0;
         // A token to use again (nonce retry, redirect) instead of asking.
         let mut again: Option<AccessToken> = None;
@@ -195,23 +208,39 @@ impl OktaAuth {
 
             let status = resp.status();
             if status == StatusCode::UNAUTHORIZED {
-                let retry = match on_unauthorized(resp.headers(), token.dpop_key().is_some()) {
+                let spare = spare.filter(|_| !auth_retried);
+                let dpop = token.dpop_key().is_some();
+                let retry_with = match on_unauthorized(resp.headers(), dpop) {
+                    // The replacement fetched for this request a moment ago
+                    // is refused too: reporting it would only make a cache
+                    // throw it away (its backoff decides when to replace
+                    // it).
+                    Unauthorized::NewToken if replaced => None,
                     Unauthorized::NewToken => {
                         self.source.invalidate(&token);
-                        true
+                        match spare {
+                            // No retry: the next request gets the new token.
+                            None => None,
+                            Some(_) => {
+                                let fresh = self.source.token().await.map_err(middleware_error)?;
+                                // The same token (an API token, or a cache
+                                // backing off forced refreshes) would be
+                                // refused the same way.
+                                (!fresh.same_token(&token)).then_some((fresh, true))
+                            }
+                        }
                     }
                     // The token is fine: the new proof carries the nonce
                     // remembered above, or merely a new `jti`.
-                    Unauthorized::SameToken => {
-                        again = Some(token);
-                        true
-                    }
-                    Unauthorized::GiveUp => false,
+                    Unauthorized::SameToken => Some((token, false)),
+                    Unauthorized::GiveUp => None,
                 };
-                match spare {
-                    Some(spare) if retry && !auth_retried => {
+                match (spare, retry_with) {
+                    (Some(spare), Some((retry_with, new_token))) => {
                         tracing::debug!("okta refused the request (401); retrying once");
+                        replaced = new_token;
                         auth_retried = true;
+                        again = Some(retry_with);
                         req = spare;
                         continue;
                     }

@@ -22,7 +22,10 @@ const X_OKTA_RETRY_COUNT: HeaderName = HeaderName::from_static("x-okta-retry-cou
 /// second for clock skew; without `Date`, against this machine's clock.
 /// Without `X-Rate-Limit-Reset` a `Retry-After` header is used, and without
 /// either the [fallback wait](Self::fallback_wait). The wait is capped by the
-/// [maximum wait](Self::max_wait).
+/// [maximum wait](Self::max_wait). Then each retry waits a random extra of
+/// up to the [jitter](Self::jitter) (1 s by default), so that requests
+/// limited together do not all come back at the same instant; never less
+/// than the server's wait.
 ///
 /// Each retry carries `X-Okta-Retry-For` (the `X-Okta-Request-Id` of the
 /// first answer) and `X-Okta-Retry-Count` (1, 2, …). A request whose body
@@ -71,6 +74,7 @@ pub struct OktaRateLimit {
     max_retries: u32,
     max_wait: Duration,
     fallback_wait: Duration,
+    jitter: Duration,
 }
 
 impl OktaRateLimit {
@@ -80,6 +84,10 @@ impl OktaRateLimit {
     pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
     /// The wait when a `429` says nothing of when to come back.
     pub const DEFAULT_FALLBACK_WAIT: Duration = Duration::from_secs(5);
+    /// The longest random extra wait after the server's: each retry waits
+    /// `wait + uniform(0, jitter)`, spreading requests that were limited
+    /// together over a second after the window resets.
+    pub const DEFAULT_JITTER: Duration = Duration::from_secs(1);
 
     /// Retries rate-limited requests to `org_url`.
     pub fn new(org_url: OrgUrl) -> Self {
@@ -88,6 +96,7 @@ impl OktaRateLimit {
             max_retries: Self::DEFAULT_MAX_RETRIES,
             max_wait: Self::DEFAULT_MAX_WAIT,
             fallback_wait: Self::DEFAULT_FALLBACK_WAIT,
+            jitter: Self::DEFAULT_JITTER,
         }
     }
 
@@ -99,7 +108,8 @@ impl OktaRateLimit {
         self
     }
 
-    /// The longest wait before one retry, whatever the server says.
+    /// The longest wait before one retry, whatever the server says (the
+    /// [jitter](Self::jitter) comes on top).
     /// Defaults to [`DEFAULT_MAX_WAIT`](Self::DEFAULT_MAX_WAIT).
     pub fn max_wait(mut self, max_wait: Duration) -> Self {
         self.max_wait = max_wait;
@@ -114,11 +124,28 @@ impl OktaRateLimit {
         self
     }
 
+    /// The longest random extra wait added after the server's wait (and
+    /// after the maximum wait) before each retry, so that requests limited
+    /// together retry at different instants; [`Duration::ZERO`] turns it
+    /// off. Defaults to [`DEFAULT_JITTER`](Self::DEFAULT_JITTER).
+    pub fn jitter(mut self, jitter: Duration) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
     /// How long to wait after a `429` with `headers`, capped by the maximum.
     fn wait(&self, headers: &HeaderMap) -> Duration {
         server_wait(headers)
             .unwrap_or(self.fallback_wait)
             .min(self.max_wait)
+    }
+
+    /// `wait` plus the jitter's share `unit` (a uniform draw from `[0, 1)`).
+    fn jittered(&self, wait: Duration, unit: f64) -> Duration {
+        // `try_from`: a jitter near `Duration::MAX` would overflow `mul_f64`.
+        let extra = Duration::try_from_secs_f64(self.jitter.as_secs_f64() * unit.clamp(0.0, 1.0))
+            .unwrap_or(self.jitter);
+        wait.saturating_add(extra)
     }
 }
 
@@ -154,7 +181,7 @@ impl Middleware for OktaRateLimit {
             if retries == 0 {
                 retry_for = resp.headers().get(X_OKTA_REQUEST_ID).cloned();
             }
-            let wait = self.wait(resp.headers());
+            let wait = self.jittered(self.wait(resp.headers()), rand::random());
             drop(resp);
             retries += 1;
             tracing::debug!(?wait, retry = retries, "okta rate limit; waiting to retry");
@@ -206,6 +233,20 @@ mod tests {
             ("x-rate-limit-reset", "18446744073709551615"),
         ]);
         assert_eq!(limiter().wait(&h), OktaRateLimit::DEFAULT_MAX_WAIT);
+    }
+
+    #[test]
+    fn jitter_comes_after_the_wait_and_is_bounded() {
+        let l = limiter();
+        let wait = Duration::from_secs(6);
+        assert_eq!(l.jittered(wait, 0.0), wait);
+        assert_eq!(l.jittered(wait, 0.5), wait + Duration::from_millis(500));
+        assert!(l.jittered(wait, 0.999_999) < wait + OktaRateLimit::DEFAULT_JITTER);
+        let off = limiter().jitter(Duration::ZERO);
+        assert_eq!(off.jittered(wait, 0.7), wait);
+        // A huge jitter cannot overflow.
+        let huge = limiter().jitter(Duration::MAX);
+        assert_eq!(huge.jittered(Duration::MAX, 1.0), Duration::MAX);
     }
 
     #[test]

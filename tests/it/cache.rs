@@ -10,12 +10,13 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use okta_auth::cache::{DEFAULT_ERROR_TTL, DEFAULT_MANDATORY_WAIT};
 use okta_auth::http::StatusCode;
 use okta_auth::{
     AccessToken, ApiTokenSource, CachingTokenSource, Error, OAuthError, RefreshEvent,
     RefreshReason, TokenSource, TokenSourceExt, TokenType,
 };
-use tokio::time::{advance, sleep};
+use tokio::time::{Instant, advance, sleep};
 
 const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
@@ -34,6 +35,10 @@ enum Step {
     Err(Error),
     /// A `429` whose rate-limit window resets this long after the call.
     RateLimited(Duration),
+    /// The source panics.
+    Panic,
+    /// The source never answers (the load timeout ends the fetch).
+    Hang,
 }
 
 fn transient() -> Error {
@@ -110,6 +115,11 @@ impl TokenSource for Fake {
         if !self.delay.is_zero() {
             sleep(self.delay).await;
         }
+        match step {
+            Step::Panic => panic!("a broken token source"),
+            Step::Hang => std::future::pending::<()>().await,
+            _ => {}
+        }
         self.completed.fetch_add(1, Ordering::SeqCst);
         let token = AccessToken::new(TokenType::Bearer, format!("secret-token-{n}"))?;
         match step {
@@ -118,6 +128,7 @@ impl TokenSource for Fake {
             Step::Expired => Ok(token.with_lifetime(Duration::ZERO)),
             Step::Err(e) => Err(e),
             Step::RateLimited(reset_in) => Err(rate_limited(reset_in)),
+            Step::Panic | Step::Hang => unreachable!("handled above"),
         }
     }
 
@@ -134,6 +145,11 @@ fn cache(fake: &Arc<Fake>) -> CachingTokenSource<Arc<Fake>> {
         .backoff(secs(10), secs(10))
         .build()
         .unwrap()
+}
+
+#[allow(clippy::disallowed_methods)] // tests measure tokio's paused clock
+fn now() -> Instant {
+    Instant::now()
 }
 
 /// Polls once: `Some` if the future completes without waiting.
@@ -225,7 +241,8 @@ async fn mandatory_window_callers_wait_for_one_shared_fetch() {
     let fake = Fake::new([], Step::Ok(secs(100)), secs(1));
     let cache = cache(&fake);
     cache.token().await.unwrap();
-    advance(secs(91)).await;
+    // Past the mandatory point and within the expiry margin (4 s left).
+    advance(secs(96)).await;
 
     assert!(
         now_or_never(cache.token()).is_none(),
@@ -709,9 +726,19 @@ async fn a_hostile_rate_limit_reset_is_capped() {
     assert_eq!(fake.calls(), 2);
 }
 
-/// A scenario: name, time of the first call (s), the source's next
-/// failure, what the first and second calls get, total fetches.
-type Row = (&'static str, u64, Option<Error>, Want, Want, usize);
+/// A scenario: name, time of the first call (s), the source's next answer,
+/// what each call does, what the first and second calls get, total fetches.
+type Row = (&'static str, u64, Option<Step>, Act, Want, Want, usize);
+
+/// What each call of a table row does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Act {
+    /// Asks for a token.
+    Call,
+    /// Reports the token in hand (the old one, then what the first call
+    /// got) as rejected, as `OktaAuth` does on a `401`, then asks.
+    Reject,
+}
 
 /// What a table row expects from a call.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -725,18 +752,22 @@ enum Want {
 }
 
 /// The spirit of AWS's cross-SDK credential-refresh scenarios: a 100 s
-/// token (advisory at 75 s, mandatory at 90 s), the source's next answer,
-/// the time of the first call, what two calls (the second after the
-/// background work settled) get, and how many fetches happened in total.
+/// token (advisory at 75 s, mandatory at 90 s, expiry margin from 95 s),
+/// the source's next answer, the time of the first call, what two calls
+/// (the second after the background work settled) get, and how many
+/// fetches happened in total. A call that gets the old token never waits
+/// longer than the mandatory wait.
 #[tokio::test(start_paused = true)]
 async fn refresh_scenarios() {
+    use Act::*;
     use Want::*;
     let rows: &[Row] = &[
-        ("fresh: served, no fetch", 10, None, Old, Old, 1),
+        ("fresh: served, no fetch", 10, None, Call, Old, Old, 1),
         (
             "advisory, refresh ok: old now, new next",
             80,
             None,
+            Call,
             Old,
             New,
             2,
@@ -744,7 +775,8 @@ async fn refresh_scenarios() {
         (
             "advisory, transient failure: keep serving",
             80,
-            Some(transient()),
+            Some(Step::Err(transient())),
+            Call,
             Old,
             Old,
             2,
@@ -752,7 +784,17 @@ async fn refresh_scenarios() {
         (
             "advisory, permanent failure: keep serving",
             80,
-            Some(permanent()),
+            Some(Step::Err(permanent())),
+            Call,
+            Old,
+            Old,
+            2,
+        ),
+        (
+            "advisory, the source panics: keep serving, backing off",
+            80,
+            Some(Step::Panic),
+            Call,
             Old,
             Old,
             2,
@@ -761,6 +803,7 @@ async fn refresh_scenarios() {
             "mandatory, refresh ok: wait for the new",
             95,
             None,
+            Call,
             New,
             New,
             2,
@@ -768,7 +811,8 @@ async fn refresh_scenarios() {
         (
             "mandatory, transient failure: still valid, served",
             95,
-            Some(transient()),
+            Some(Step::Err(transient())),
+            Call,
             Old,
             Old,
             2,
@@ -776,7 +820,26 @@ async fn refresh_scenarios() {
         (
             "mandatory, permanent failure: still valid, served",
             95,
-            Some(permanent()),
+            Some(Step::Err(permanent())),
+            Call,
+            Old,
+            Old,
+            2,
+        ),
+        (
+            "mandatory, the source panics: still valid, served",
+            95,
+            Some(Step::Panic),
+            Call,
+            Old,
+            Old,
+            2,
+        ),
+        (
+            "mandatory, the source hangs: the usable token after a short wait",
+            91,
+            Some(Step::Hang),
+            Call,
             Old,
             Old,
             2,
@@ -785,6 +848,7 @@ async fn refresh_scenarios() {
             "expired, refresh ok: wait for the new",
             105,
             None,
+            Call,
             New,
             New,
             2,
@@ -792,7 +856,8 @@ async fn refresh_scenarios() {
         (
             "expired, transient failure: error, backing off",
             105,
-            Some(transient()),
+            Some(Step::Err(transient())),
+            Call,
             Fails,
             Fails,
             2,
@@ -800,29 +865,76 @@ async fn refresh_scenarios() {
         (
             "expired, permanent failure: error, cached",
             105,
-            Some(permanent()),
+            Some(Step::Err(permanent())),
+            Call,
+            Fails,
+            Fails,
+            2,
+        ),
+        (
+            "expired, the source panics: error, backing off",
+            105,
+            Some(Step::Panic),
+            Call,
+            Fails,
+            Fails,
+            2,
+        ),
+        (
+            "rejected: a new token, which its own rejection does not drop",
+            10,
+            None,
+            Reject,
+            New,
+            New,
+            2,
+        ),
+        (
+            "rejected, the refetch fails: error, backing off",
+            10,
+            Some(Step::Err(transient())),
+            Reject,
             Fails,
             Fails,
             2,
         ),
     ];
-    for (name, at, failure, first, second, fetches) in rows.iter().cloned() {
+    for (name, at, next, act, first, second, fetches) in rows.iter().cloned() {
         let fake = Fake::new([Step::Ok(secs(100))], Step::Ok(secs(100)), Duration::ZERO);
         let cache = cache(&fake);
         let old = cache.token().await.unwrap();
-        if let Some(e) = failure {
-            fake.push(Step::Err(e));
+        if let Some(step) = next {
+            fake.push(step);
         }
         advance(secs(at)).await;
-        let check = |got: Result<AccessToken, Error>, want: Want| match (got, want) {
-            (Ok(t), Old) => assert!(t.same_token(&old), "{name}: wanted the old token"),
-            (Ok(t), New) => assert!(!t.same_token(&old), "{name}: wanted a new token"),
-            (Err(_), Fails) => {}
-            (got, want) => panic!("{name}: got {got:?}, wanted {want:?}"),
+        let check =
+            |got: &Result<AccessToken, Error>, want: Want, waited: Duration| match (got, want) {
+                (Ok(t), Old) => {
+                    assert!(t.same_token(&old), "{name}: wanted the old token");
+                    assert!(
+                        waited <= DEFAULT_MANDATORY_WAIT,
+                        "{name}: waited {waited:?}"
+                    );
+                }
+                (Ok(t), New) => assert!(!t.same_token(&old), "{name}: wanted a new token"),
+                (Err(_), Fails) => {}
+                (got, want) => panic!("{name}: got {got:?}, wanted {want:?}"),
+            };
+        let call = |in_hand: &AccessToken| {
+            if act == Reject {
+                cache.invalidate(in_hand);
+            }
+            let start = now();
+            let cache = &cache;
+            async move { (cache.token().await, now() - start) }
         };
-        check(cache.token().await, first);
+        let (got, waited) = call(&old).await;
+        check(&got, first, waited);
         settle().await;
-        check(cache.token().await, second);
+        let in_hand = got.as_ref().unwrap_or(&old).clone();
+        let (got, waited) = call(&in_hand).await;
+        check(&got, second, waited);
+        settle().await;
         assert_eq!(fake.calls(), fetches, "{name}");
     }
 }
@@ -997,11 +1109,160 @@ impl TokenSource for Panics {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_panicking_source_gives_an_error_not_a_hang() {
+async fn a_panicking_source_is_backed_off_like_a_failure() {
     let cache = Panics(AtomicUsize::new(0)).cached();
-    let err = cache.token().await.unwrap_err();
-    assert!(matches!(err, Error::Config(_)), "{err:?}");
-    assert_eq!(cache.inner().0.load(Ordering::SeqCst), 4);
+    let calls = || cache.inner().0.load(Ordering::SeqCst);
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let c = cache.clone();
+            tokio::spawn(async move { c.token().await })
+        })
+        .collect();
+    for t in tasks {
+        let err = t.await.unwrap().unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        assert!(!err.is_transient());
+    }
+    for _ in 0..50 {
+        assert!(matches!(cache.token().await, Err(Error::Config(_))));
+        advance(Duration::from_millis(30)).await;
+    }
+    assert_eq!(
+        calls(),
+        1,
+        "one source call per backoff, however many callers"
+    );
+    advance(DEFAULT_ERROR_TTL).await;
+    assert!(cache.token().await.is_err());
+    assert_eq!(calls(), 2, "asked again after the backoff");
+}
+
+#[tokio::test(start_paused = true)]
+async fn forced_refreshes_back_off_doubling_and_reset_at_a_natural_refresh() {
+    // An API that refuses every token: each token is rejected as soon as it
+    // is used, every 100 ms for a minute. Default policy: the backoff
+    // starts at 0.5..1 s and doubles up to 15..30 s.
+    let fake = Fake::new([], Step::Ok(secs(100)), Duration::ZERO);
+    let cache = CachingTokenSource::new(Arc::clone(&fake));
+    let start = now();
+    let mut fetched_at = Vec::new();
+    for _ in 0..600 {
+        let before = fake.calls();
+        let token = cache.token().await.unwrap();
+        if fake.calls() > before {
+            fetched_at.push(now() - start);
+        }
+        cache.invalidate(&token);
+        advance(Duration::from_millis(100)).await;
+    }
+    // The first token, then one forced refresh 100 ms after each drop.
+    assert!(
+        (7..=9).contains(&fetched_at.len()),
+        "{} fetches: {fetched_at:?}",
+        fetched_at.len()
+    );
+    for (k, pair) in fetched_at[1..].windows(2).enumerate() {
+        let ceiling = secs(1 << k).min(secs(30));
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= ceiling / 2 && gap <= ceiling + Duration::from_millis(100),
+            "forced refresh {}: {gap:?} after the last, ceiling {ceiling:?}: {fetched_at:?}",
+            k + 2
+        );
+    }
+
+    // The rejections stop; the last token lives to its natural refresh
+    // (75 % ± 5 % of 100 s) in the background.
+    advance(secs(100)).await;
+    cache.token().await.unwrap();
+    settle().await;
+    let natural = cache.token().await.unwrap();
+    let fetches = fake.calls();
+    assert_eq!(fetches, fetched_at.len() + 1, "one natural refresh");
+    // The count starts afresh: a rejection drops the token at once, and
+    // the next backoff is the first one (at most 1 s), not 15..30 s.
+    cache.invalidate(&natural);
+    let second = cache.token().await.unwrap();
+    assert!(!second.same_token(&natural));
+    cache.invalidate(&second);
+    assert!(cache.token().await.unwrap().same_token(&second), "held");
+    advance(Duration::from_millis(1001)).await;
+    cache.invalidate(&second);
+    assert!(!cache.token().await.unwrap().same_token(&second));
+    assert_eq!(fake.calls(), fetches + 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn past_the_mandatory_point_a_usable_token_costs_at_most_a_short_wait() {
+    // A 100 s token (mandatory at 90 s), a source that takes 8 s.
+    let fake = Fake::new([], Step::Ok(secs(100)), secs(8));
+    let cache = cache(&fake);
+    let first = cache.token().await.unwrap();
+    advance(secs(91)).await;
+
+    // 9 s left: the first caller waits a second for the refresh, then gets
+    // the cached token; the refresh goes on.
+    let start = now();
+    assert!(cache.token().await.unwrap().same_token(&first));
+    assert_eq!(now() - start, DEFAULT_MANDATORY_WAIT);
+    // Later callers of the same refresh do not wait at all.
+    advance(secs(2)).await;
+    let t = now_or_never(cache.token())
+        .expect("a caller waited")
+        .unwrap();
+    assert!(t.same_token(&first));
+    // Within the expiry margin (4 s left): wait for the refresh.
+    advance(secs(2)).await; // 96 s
+    let start = now();
+    let fresh = cache.token().await.unwrap();
+    assert!(!fresh.same_token(&first));
+    assert_eq!(now() - start, secs(3), "the refresh ends at 99 s");
+    assert_eq!(fake.calls(), 2, "one refresh");
+
+    // Both values come from the builder.
+    let fake = Fake::new([], Step::Ok(secs(100)), secs(8));
+    let cache = CachingTokenSource::builder(Arc::clone(&fake))
+        .refresh_jitter(0.0)
+        .mandatory_wait(secs(3))
+        .expiry_margin(secs(2))
+        .build()
+        .unwrap();
+    let first = cache.token().await.unwrap();
+    advance(secs(91)).await;
+    let start = now();
+    assert!(cache.token().await.unwrap().same_token(&first));
+    assert_eq!(now() - start, secs(3));
+    advance(secs(3)).await; // 97 s: 3 s left, more than the margin
+    assert!(
+        now_or_never(cache.token())
+            .unwrap()
+            .unwrap()
+            .same_token(&first)
+    );
+    advance(Duration::from_millis(1500)).await; // 98.5 s: 1.5 s left
+    let start = now();
+    assert!(!cache.token().await.unwrap().same_token(&first));
+    assert_eq!(now() - start, Duration::from_millis(500));
+    assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn short_tokens_are_refreshed_in_the_background_before_anyone_waits() {
+    // 8 s tokens (mandatory point 4 s before expiry), a source that takes
+    // half a second, default policy: every token is replaced in the
+    // background, so no caller ever waits.
+    let fake = Fake::new([], Step::Ok(secs(8)), Duration::from_millis(500));
+    let cache = CachingTokenSource::new(Arc::clone(&fake));
+    cache.token().await.unwrap();
+    for _ in 0..400 {
+        advance(Duration::from_millis(100)).await;
+        let t = now_or_never(cache.token())
+            .expect("a caller waited")
+            .unwrap();
+        assert!(t.expires_in().unwrap() > secs(4), "{:?}", t.expires_in());
+        settle().await;
+    }
+    assert!(fake.calls() >= 11, "{} fetches in 40 s", fake.calls());
 }
 
 #[tokio::test(start_paused = true)]

@@ -570,8 +570,8 @@ async fn a_bad_token_401_gets_one_new_token_and_one_retry() {
         assert_eq!(out.status, 401, "{www:?}");
         assert_eq!(out.fetches, 2, "a new token for {www:?}");
         assert_eq!(
-            out.invalidated, 2,
-            "both refused tokens reported for {www:?}"
+            out.invalidated, 1,
+            "only the first token is reported, not the new one fetched for the retry ({www:?})"
         );
         let auth: Vec<_> = out
             .sent
@@ -586,6 +586,43 @@ async fn a_bad_token_401_gets_one_new_token_and_one_retry() {
             out.sent[1].body, out.sent[0].body,
             "the retry resends the body"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_bad_token_401_is_not_retried_when_the_source_has_no_other_token() {
+    let www = r#"Bearer error="invalid_token", error_description="The access token is invalid.""#;
+    // The source hands out the same token again (as an API token or a
+    // cache backing off forced refreshes does): a retry would be refused
+    // the same way.
+    let out = one_request(unauthorized(Some(www)), vec![bearer("only")], 1).await;
+    assert_eq!(out.status, 401);
+    assert_eq!((out.fetches, out.invalidated), (2, 1));
+    let key = DpopKey::generate();
+    let only = AccessToken::dpop("dpop-only", key).unwrap();
+    let out = one_request(unauthorized(Some(www)), vec![only], 1).await;
+    assert_eq!((out.status, out.fetches, out.invalidated), (401, 2, 1));
+}
+
+#[tokio::test]
+async fn an_api_token_refused_ten_times_costs_ten_requests() {
+    let s = servers().await;
+    Mock::given(path("/api/v1/users"))
+        .respond_with(unauthorized(None))
+        .expect(10)
+        .mount(&s.org)
+        .await;
+    let c = client(
+        OktaAuth::new(s.org_url.clone(), ApiTokenSource::new("00revoked").unwrap()),
+        None,
+    );
+    for _ in 0..10 {
+        let r = c
+            .get(format!("{}/api/v1/users", s.org.uri()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
     }
 }
 
@@ -904,9 +941,9 @@ async fn a_hostile_www_authenticate_is_retried_once_and_reported_typed() {
         .expect(2)
         .mount(&s.org)
         .await;
-    let source = Tokens::new(vec![
-        AccessToken::dpop("dpop-secret", DpopKey::generate()).unwrap(),
-    ]);
+    // Unreadable (too long), so it says nothing against the token: a new
+    // one is tried once.
+    let source = Tokens::new(two_dpop_tokens(&DpopKey::generate()));
     let c = client(OktaAuth::new(s.org_url.clone(), source), None);
     let r = c
         .get(format!("{}/api/v1/users", s.org.uri()))
@@ -1130,6 +1167,120 @@ async fn the_wait_is_capped_and_missing_headers_use_the_fallback() {
     assert!(
         waited >= Duration::from_secs(4) && waited < Duration::from_secs(5),
         "{waited:?}"
+    );
+}
+
+/// 429 (reset 5 s after `Date`: a wait of 6 s) to a first try, 200 to a
+/// retry.
+struct LimitedOnce;
+
+impl Respond for LimitedOnce {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if req.headers.contains_key("x-okta-retry-count") {
+            return ResponseTemplate::new(200);
+        }
+        ResponseTemplate::new(429)
+            .insert_header("date", DATE)
+            .insert_header("x-rate-limit-reset", (DATE_EPOCH + 5).to_string().as_str())
+    }
+}
+
+/// Sits under the middleware and notes, per request (`x-test-id`), when
+/// its `429` came back and when its retry left.
+#[derive(Default)]
+struct Timeline(Mutex<Vec<(String, bool, tokio::time::Instant)>>);
+
+#[async_trait]
+impl reqwest_middleware::Middleware for Timeline {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut okta_auth::http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let id = req.headers()["x-test-id"].to_str().unwrap().to_owned();
+        let retry = req.headers().contains_key("x-okta-retry-count");
+        if retry {
+            self.0.lock().unwrap().push((id.clone(), true, now()));
+        }
+        let resp = next.run(req, extensions).await?;
+        if !retry {
+            self.0.lock().unwrap().push((id, false, now()));
+        }
+        Ok(resp)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn requests_limited_together_retry_at_different_instants_after_the_wait() {
+    let s = servers().await;
+    Mock::given(path("/api/v1/users"))
+        .respond_with(LimitedOnce)
+        .expect(100)
+        .mount(&s.org)
+        .await;
+    let timeline = std::sync::Arc::new(Timeline::default());
+    let auth = OktaAuth::new(s.org_url.clone(), ApiTokenSource::new("00ssws").unwrap());
+    let http = reqwest::Client::builder()
+        .redirect(auth.redirect_policy())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let c = ClientBuilder::new(http)
+        .with(OktaRateLimit::new(s.org_url.clone()))
+        .with(auth)
+        .with_arc(timeline.clone())
+        .build();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let c = c.clone();
+            let url = format!("{}/api/v1/users", s.org.uri());
+            tokio::spawn(async move {
+                let r = c.get(url).header("x-test-id", i.to_string()).send();
+                r.await.unwrap().status()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    // Each request's wait, from its 429 to its retry (the paused clock
+    // moves only by timers, and in whole milliseconds).
+    let events = timeline.0.lock().unwrap().clone();
+    let waits: Vec<Duration> = (0..50)
+        .map(|i| {
+            let at = |retry: bool| {
+                events
+                    .iter()
+                    .find(|(id, r, _)| *id == i.to_string() && *r == retry)
+                    .unwrap()
+                    .2
+            };
+            at(true) - at(false)
+        })
+        .collect();
+    let server_wait = Duration::from_secs(6);
+    for w in &waits {
+        assert!(*w >= server_wait, "a retry before the server's wait: {w:?}");
+        assert!(
+            *w <= server_wait + OktaRateLimit::DEFAULT_JITTER,
+            "more than the jitter: {w:?}"
+        );
+    }
+    let distinct: HashSet<Duration> = waits.iter().copied().collect();
+    assert!(
+        distinct.len() >= 40,
+        "{} distinct waits: {waits:?}",
+        distinct.len()
+    );
+    let spread = waits
+        .iter()
+        .max()
+        .unwrap()
+        .saturating_sub(*waits.iter().min().unwrap());
+    assert!(
+        spread >= Duration::from_millis(500),
+        "spread over {spread:?} only"
     );
 }
 

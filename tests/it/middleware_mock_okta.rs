@@ -10,7 +10,7 @@ use okta_auth::secrecy::ExposeSecret;
 use okta_auth::testing::{Fault, MockOkta, ServiceApp};
 use okta_auth::{
     AccessToken, ApiTokenSource, DpopMode, Error, OktaAuth, OktaRateLimit, RateLimit,
-    ServiceAppSource, SigningKey, TokenSource, TokenType,
+    ServiceAppSource, SigningKey, TokenSource, TokenSourceExt, TokenType,
 };
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use wiremock::matchers::path;
@@ -152,22 +152,112 @@ async fn a_revoked_token_gets_one_new_token_and_one_retry() {
 }
 
 #[tokio::test]
-async fn a_permanently_refused_token_is_retried_exactly_once() {
+async fn a_refused_api_token_is_not_retried() {
     let okta = MockOkta::start().await;
-    let c = client(
-        OktaAuth::new(
-            okta.org_url(),
-            ApiTokenSource::new("00never-registered").unwrap(),
-        ),
-        None,
+    let token = ApiTokenSource::new("00never-registered").unwrap();
+    // Plain, and cached: neither has another token to try.
+    let sources: [std::sync::Arc<dyn TokenSource>; 2] = [
+        std::sync::Arc::new(token.clone()),
+        std::sync::Arc::new(token.cached()),
+    ];
+    for (n, source) in sources.into_iter().enumerate() {
+        let c = client(OktaAuth::new(okta.org_url(), source), None);
+        for _ in 0..10 {
+            let r = c
+                .get(okta.org_url().endpoint("api/v1/users/me"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 401);
+        }
+        assert_eq!(okta.api_requests(), 10 * (n + 1), "one request per call");
+    }
+}
+
+/// A management API that refuses every token, as Okta refuses a revoked
+/// one; the tokens come from `okta`'s token endpoint.
+async fn refusing_api(okta: &MockOkta) -> MockServer {
+    let api = MockServer::start().await;
+    let challenge = format!(
+        "Bearer realm=\"{}\", error=\"invalid_token\", error_description=\"The access token is invalid.\"",
+        okta.uri()
     );
-    let r = c
-        .get(okta.org_url().endpoint("api/v1/users/me"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
-    assert_eq!(okta.api_requests(), 2);
+    Mock::given(path("/api/v1/users"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("www-authenticate", challenge.as_str())
+                .set_body_json(serde_json::json!({
+                    "errorCode": "E0000011",
+                    "errorSummary": "Invalid token provided",
+                })),
+        )
+        .mount(&api)
+        .await;
+    api
+}
+
+/// A cached bearer service app whose forced refreshes back off for at
+/// least 5 s: longer than a loaded CI machine takes for these calls (the
+/// cache's own tests pin the default timing under paused time).
+fn cached_service_app(okta: &MockOkta) -> okta_auth::CachingTokenSource<ServiceAppSource> {
+    okta_auth::CachingTokenSource::builder(service_app(okta, false))
+        .backoff(Duration::from_secs(10), Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_that_refuses_every_token_costs_two_token_requests_for_ten_calls() {
+    let okta = MockOkta::start().await;
+    let api = refusing_api(&okta).await;
+    let auth = OktaAuth::new(api.uri().parse().unwrap(), cached_service_app(&okta));
+    let c = client(auth, None);
+    for _ in 0..10 {
+        let r = c
+            .get(format!("{}/api/v1/users", api.uri()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    assert_eq!(
+        okta.token_requests(CLIENT_ID),
+        2,
+        "the first token, and one forced refresh"
+    );
+    let sent = api.received_requests().await.unwrap();
+    assert_eq!(
+        sent.len(),
+        11,
+        "one retry, with the new token, on the first call"
+    );
+    let tokens: Vec<_> = sent
+        .iter()
+        .map(|r| r.headers["authorization"].clone())
+        .collect();
+    assert_ne!(tokens[0], tokens[1]);
+    assert!(tokens[1..].iter().all(|t| *t == tokens[1]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_that_refuses_every_token_costs_two_token_requests_for_a_hundred_callers() {
+    let okta = MockOkta::start().await;
+    let api = refusing_api(&okta).await;
+    let auth = OktaAuth::new(api.uri().parse().unwrap(), cached_service_app(&okta));
+    let c = client(auth, None);
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let c = c.clone();
+            let url = format!("{}/api/v1/users", api.uri());
+            tokio::spawn(async move { c.get(url).send().await.unwrap().status() })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 401);
+    }
+    assert_eq!(okta.token_requests(CLIENT_ID), 2);
+    let sent = api.received_requests().await.unwrap().len();
+    assert!((100..=200).contains(&sent), "{sent} api requests");
 }
 
 /// Sits under `OktaAuth` and spoils what it sends, as a broken proxy or a
