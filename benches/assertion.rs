@@ -8,9 +8,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use okta_auth::jsonwebtoken::{self, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use okta_auth::SigningKey;
 use okta_auth::url::Url;
-use okta_auth::{Algorithm, SigningKey};
 use serde::Serialize;
 
 #[derive(Serialize)]

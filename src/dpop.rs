@@ -7,11 +7,6 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, HeaderValue, Method};
-use jsonwebtoken::jwk::{
-    AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
-    EllipticCurveKeyType, Jwk, ThumbprintHash,
-};
-use jsonwebtoken::{Algorithm, Header};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey as P256SigningKey};
 use p256::elliptic_curve::Generate;
@@ -21,7 +16,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::Error;
-use crate::jws;
+use crate::jose::{Algorithm, Curve, Jwk, b64, jws};
 
 /// A P-256 key for DPoP proofs (`ES256`).
 ///
@@ -107,28 +102,18 @@ impl DpopKey {
     }
 
     fn from_p256(signing: P256SigningKey) -> Self {
-        let point = signing.verifying_key().to_sec1_point(false);
-        // An uncompressed point of a valid key always has both coordinates.
-        let (x, y) = match (point.x(), point.y()) {
-            (Some(x), Some(y)) => (jws::b64(x), jws::b64(y)),
-            _ => unreachable!("an uncompressed P-256 point has x and y"),
-        };
-        let jwk = Jwk {
-            common: CommonParameters::default(),
-            algorithm: AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
-                key_type: EllipticCurveKeyType::EC,
-                curve: EllipticCurve::P256,
-                x,
-                y,
-            }),
-        };
-        let thumbprint = jwk_thumbprint(&jwk)
-            .unwrap_or_else(|_| unreachable!("an EC P-256 jwk always has a thumbprint"));
-        let mut header = Header::new(Algorithm::ES256);
-        header.typ = Some("dpop+jwt".into());
-        header.jwk = Some(jwk.clone());
-        let encoded_header = jws::b64_json(&header)
-            .unwrap_or_else(|_| unreachable!("a header of strings always serializes"));
+        let jwk = Jwk::ec(
+            Curve::P256,
+            signing.verifying_key().to_sec1_point(false).as_bytes(),
+        );
+        let thumbprint = jwk.thumbprint();
+        let encoded_header = jws::Header {
+            typ: "dpop+jwt",
+            alg: Algorithm::ES256,
+            jwk: Some(&jwk),
+            kid: None,
+        }
+        .encode();
         Self {
             inner: Arc::new(Inner {
                 signing,
@@ -165,7 +150,7 @@ impl DpopKey {
         access_token: Option<&str>,
     ) -> Result<String, Error> {
         let htu = htu(url);
-        let ath = access_token.map(|t| jws::b64(Sha256::digest(t.as_bytes())));
+        let ath = access_token.map(|t| b64::encode(Sha256::digest(t.as_bytes())));
         let jti = jws::new_jti();
         let claims = ProofClaims {
             htm: method.as_str(),
@@ -273,13 +258,6 @@ pub(crate) fn proof_header(proof: String) -> Result<HeaderValue, Error> {
         .map_err(|_| Error::Dpop("a dpop proof is not a header value".into()))?;
     value.set_sensitive(true);
     Ok(value)
-}
-
-/// The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: what a
-/// DPoP-bound token's `cnf.jkt` holds.
-pub fn jwk_thumbprint(jwk: &Jwk) -> Result<String, Error> {
-    jwk.thumbprint(ThumbprintHash::SHA256)
-        .map_err(|_| Error::Key("cannot compute the thumbprint of this jwk".into()))
 }
 
 /// Whether `nonce` is usable as a DPoP nonce: 1 to 1024 characters of the

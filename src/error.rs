@@ -34,6 +34,13 @@ pub enum Error {
     #[error("invalid key: {0}")]
     Key(String),
 
+    /// A public JWK or JWK set could not be read or used: malformed,
+    /// unsupported, or holding private members where a public key is
+    /// expected. Fix the key (or the key set's source): retrying will not
+    /// help.
+    #[error("invalid jwk: {0}")]
+    InvalidJwk(JwkProblem),
+
     /// The HTTP exchange did not complete: connection refused, TLS, DNS, a
     /// broken body. Usually transient; retry with backoff.
     #[error("http request to okta failed")]
@@ -291,6 +298,56 @@ pub enum OrgUrlProblem {
     /// The URL has a fragment.
     #[error("it must not have a fragment")]
     Fragment,
+}
+
+/// Why a public JWK (or a JWK set) is refused. Names members, never their
+/// values: no key material is ever echoed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwkProblem {
+    /// Not a JSON object, a duplicate member, or a member of the wrong type
+    /// (every JWK member we read is a string).
+    #[error("it is not a json object of string members")]
+    Malformed,
+    /// A required member (`kty`, `n`, `e`, `crv`, `x`, `y`; `keys` in a
+    /// set) is absent.
+    #[error("it has no `{0}`")]
+    MissingMember(&'static str),
+    /// A member that must hold bytes is empty.
+    #[error("its `{0}` is empty")]
+    EmptyMember(&'static str),
+    /// A member is not base64url without padding.
+    #[error("its `{0}` is not base64url without padding")]
+    NotBase64Url(&'static str),
+    /// A private key member (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, or a
+    /// symmetric key's `k`) where a public key is expected. The key has
+    /// leaked: replace it.
+    #[error("it holds the private member `{0}`: a public key was expected")]
+    PrivateMember(&'static str),
+    /// `kty` is neither `RSA` nor `EC`.
+    #[error("its kty is not supported: only RSA and EC keys are")]
+    UnsupportedKeyType,
+    /// `crv` is neither `P-256` nor `P-384`.
+    #[error("its crv is not supported: only P-256 and P-384 are")]
+    UnsupportedCurve,
+    /// `alg` is not one of [`Algorithm`](crate::Algorithm)'s.
+    #[error("its alg is not supported: use RS256, RS384, RS512, ES256 or ES384")]
+    UnsupportedAlgorithm,
+    /// `alg` belongs to another key type or curve (`ES256` on an RSA key).
+    #[error("its alg does not fit its key type or curve")]
+    AlgorithmMismatch,
+    /// `use` is neither `sig` nor `enc`.
+    #[error("its use is neither sig nor enc")]
+    UnsupportedUse,
+    /// The RSA modulus is outside [`MIN_RSA_BITS`](crate::MIN_RSA_BITS) to
+    /// [`MAX_RSA_BITS`](crate::MAX_RSA_BITS) bits.
+    #[error("its rsa modulus is not 2048 to 8192 bits")]
+    RsaKeySize,
+    /// The members do not form a valid public key: an EC coordinate of the
+    /// wrong length or a point off its curve, an invalid RSA modulus or
+    /// exponent.
+    #[error("its members do not form a valid public key")]
+    InvalidKey,
 }
 
 #[cfg(test)]

@@ -13,11 +13,14 @@
 //!
 //! A source yields an [`AccessToken`]; the token knows how to authorize one
 //! HTTP request ([`AccessToken::authorize`]). When Okta refuses one,
-//! [`AuthChallenge`] reads its `WWW-Authenticate` answer. Wrap a source in a
-//! [`CachingTokenSource`] ([`TokenSourceExt::cached`]) to reuse tokens: fresh
-//! reads take no lock, one fetch runs at a time, and tokens are refreshed
-//! ahead of expiry. [`OktaConfig`] builds a ready, cached source from the
-//! settings Okta's SDKs read (`okta.yaml`, `OKTA_CLIENT_*`).
+//! [`AuthChallenge`] reads its `WWW-Authenticate` answer. Keys speak JOSE
+//! through the crate's own types: [`Jwk`] (what Okta registers and a JWKS
+//! holds, with its RFC 7638 thumbprint), [`JwkSet`] and [`Algorithm`]. Wrap
+//! a source in a [`CachingTokenSource`] ([`TokenSourceExt::cached`]) to
+//! reuse tokens: fresh reads take no lock, one fetch runs at a time, and
+//! tokens are refreshed ahead of expiry. [`OktaConfig`] builds a ready,
+//! cached source from the settings Okta's SDKs read (`okta.yaml`,
+//! `OKTA_CLIENT_*`).
 //!
 //! # Quick start
 //!
@@ -76,7 +79,7 @@ mod clock;
 pub mod config;
 mod dpop;
 mod error;
-mod jws;
+mod jose;
 mod key;
 #[cfg(feature = "middleware")]
 mod middleware;
@@ -94,9 +97,10 @@ pub use cache::{
 };
 pub use challenge::{AuthChallenge, Challenge, DPOP_NONCE, MAX_WWW_AUTHENTICATE_LEN};
 pub use config::OktaConfig;
-pub use dpop::{DpopKey, jwk_thumbprint};
-pub use error::{Error, OAuthError, OrgUrlProblem};
-pub use key::{MAX_RSA_BITS, MIN_RSA_BITS, SigningKey};
+pub use dpop::DpopKey;
+pub use error::{Error, JwkProblem, OAuthError, OrgUrlProblem};
+pub use jose::{Algorithm, Jwk, JwkSet, KeyUse, MAX_RSA_BITS, MIN_RSA_BITS, jwk_thumbprint};
+pub use key::SigningKey;
 #[cfg(feature = "middleware")]
 pub use middleware::{OktaAuth, OktaRateLimit};
 pub use org::OrgUrl;
@@ -109,10 +113,6 @@ pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;
-/// Re-exported: the `jsonwebtoken` crate, whose JWK type appears in this API.
-pub use jsonwebtoken;
-/// Re-exported: the JWS algorithms a [`SigningKey`] can sign with.
-pub use jsonwebtoken::Algorithm;
 /// Re-exported: the `reqwest-middleware` crate (and through it `reqwest`),
 /// whose `Middleware` trait [`OktaAuth`] and [`OktaRateLimit`] implement.
 #[cfg(feature = "middleware")]

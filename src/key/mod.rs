@@ -8,8 +8,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
-use jsonwebtoken::jwk::Jwk;
 use p256::ecdsa::signature::Signer;
 use rsa::Pkcs1v15Sign;
 use rsa::sha2::{Digest, Sha256, Sha384, Sha512};
@@ -18,12 +16,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::error::Error;
-use crate::jws;
-
-/// The smallest RSA key we accept, in bits (Okta's floor too).
-pub const MIN_RSA_BITS: usize = 2048;
-/// The largest RSA key we accept, in bits.
-pub const MAX_RSA_BITS: usize = 8192;
+use crate::jose::{Algorithm, Curve, Jwk, MAX_RSA_BITS, MIN_RSA_BITS, jws};
 
 /// A private key for signing client assertions (RFC 7523,
 /// `private_key_jwt`): RSA (`RS256`, `RS384`, `RS512`; at least
@@ -105,6 +98,21 @@ impl Material {
             }
             Material::P256(_) => alg == Algorithm::ES256,
             Material::P384(_) => alg == Algorithm::ES384,
+        }
+    }
+
+    /// The public key as a bare JWK (no `kid`, `alg` or `use`).
+    fn public_jwk(&self) -> Jwk {
+        match self {
+            Material::Rsa(key) => Jwk::rsa(&key.n_bytes(), &key.e_bytes()),
+            Material::P256(key) => Jwk::ec(
+                Curve::P256,
+                key.verifying_key().to_sec1_point(false).as_bytes(),
+            ),
+            Material::P384(key) => Jwk::ec(
+                Curve::P384,
+                key.verifying_key().to_sec1_point(false).as_bytes(),
+            ),
         }
     }
 }
@@ -189,7 +197,7 @@ impl SigningKey {
         let alg = alg.unwrap_or_else(|| material.default_alg());
         if !material.supports(alg) {
             return Err(Error::Key(format!(
-                "an {} key cannot sign {alg:?}",
+                "an {} key cannot sign {alg}",
                 material.kind()
             )));
         }
@@ -218,7 +226,7 @@ impl SigningKey {
     pub fn with_algorithm(mut self, alg: Algorithm) -> Result<Self, Error> {
         if !self.material.supports(alg) {
             return Err(Error::Key(format!(
-                "an {} key cannot sign {alg:?}",
+                "an {} key cannot sign {alg}",
                 self.material.kind()
             )));
         }
@@ -241,16 +249,17 @@ impl SigningKey {
     /// `use: sig`: what to register with the app in Okta. It holds public
     /// members only.
     pub fn public_jwk(&self) -> Jwk {
-        jwk::public_jwk(&self.material, self.alg, self.kid.as_deref())
+        let jwk = self.material.public_jwk().for_signing(self.alg);
+        match &self.kid {
+            Some(kid) => jwk.with_kid(kid.as_str()),
+            None => jwk,
+        }
     }
 
-    /// The RFC 7638 SHA-256 thumbprint of the public key, base64url. Some
-    /// teams use it as the `kid`.
+    /// The RFC 7638 SHA-256 thumbprint of the public key, base64url
+    /// ([`Jwk::thumbprint`]). Some teams use it as the `kid`.
     pub fn thumbprint(&self) -> String {
-        let jwk = jwk::public_jwk(&self.material, self.alg, None);
-        // The jwk is RSA or EC with all required members, which always has
-        // a thumbprint.
-        crate::dpop::jwk_thumbprint(&jwk).unwrap_or_default()
+        self.material.public_jwk().thumbprint()
     }
 
     /// Mints a client assertion (RFC 7523): a JWT signed with this key, with
@@ -284,7 +293,7 @@ impl SigningKey {
     }
 
     /// Signs `msg` with this key's algorithm: the JWS signature bytes.
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
+    pub(crate) fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
         let failed = |_| Error::Key("signing failed".into());
         match (&*self.material, self.alg) {
             (Material::Rsa(key), Algorithm::RS384) => key
@@ -323,22 +332,14 @@ fn check_rsa_size(key: &rsa::PrivateKey) -> Result<(), Error> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct JwsHeader<'a> {
-    typ: &'static str,
-    alg: Algorithm,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kid: Option<&'a str>,
-}
-
 fn encode_header(alg: Algorithm, kid: Option<&str>) -> String {
-    let header = JwsHeader {
+    jws::Header {
         typ: "JWT",
         alg,
+        jwk: None,
         kid,
-    };
-    // A header of an enum and strings always serializes.
-    jws::b64_json(&header).unwrap_or_default()
+    }
+    .encode()
 }
 
 impl fmt::Debug for SigningKey {
@@ -371,16 +372,28 @@ mod tests {
     }
 
     #[test]
+    fn what_we_sign_verifies_with_our_public_jwk() {
+        let message = b"header.payload";
+        let rsa = SigningKey::parse(include_str!("../../tests/fixtures/keys/rsa2048-pkcs8.pem"));
+        for key in [SigningKey::generate_p256(), rsa.unwrap()] {
+            let verifying = key.public_jwk().verifying_key().unwrap();
+            for alg in [key.algorithm(), Algorithm::RS512] {
+                let Ok(key) = key.clone().with_algorithm(alg) else {
+                    continue;
+                };
+                let signature = key.sign(message).unwrap();
+                assert!(verifying.verify(alg, message, &signature), "{alg}");
+                assert!(!verifying.verify(alg, b"header.payloaD", &signature));
+            }
+        }
+    }
+
+    #[test]
     fn header_carries_alg_and_kid() {
         let key = SigningKey::generate_p256().with_kid("k-1");
-        let header: serde_json::Value = serde_json::from_slice(
-            &base64::Engine::decode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                &key.encoded_header,
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let header: serde_json::Value =
+            serde_json::from_slice(&crate::jose::b64::decode(&key.encoded_header).unwrap())
+                .unwrap();
         assert_eq!(
             header,
             serde_json::json!({"typ": "JWT", "alg": "ES256", "kid": "k-1"})

@@ -2,18 +2,15 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
-
-use crate::error::Error;
+use crate::error::{Error, JwkProblem};
+use crate::jose::Jwk;
 
 /// The access-token lifetime Okta gives service apps: 3600 s.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// The smallest RSA modulus Okta accepts for a client key: 2048 bits (the
 /// same floor [`SigningKey`](crate::SigningKey) applies).
-pub use crate::key::MIN_RSA_BITS;
+pub use crate::jose::MIN_RSA_BITS;
 
 /// The most keys Okta keeps for one client: 50.
 pub const MAX_KEYS: usize = 50;
@@ -24,7 +21,7 @@ pub const MAX_KEYS: usize = 50;
 /// ```
 /// use std::time::Duration;
 /// use okta_auth::testing::ServiceApp;
-/// # fn jwk() -> okta_auth::jsonwebtoken::jwk::Jwk { unimplemented!() }
+/// # fn jwk() -> okta_auth::Jwk { unimplemented!() }
 ///
 /// # fn build() {
 /// let app = ServiceApp::new("0oa-my-app")
@@ -105,33 +102,23 @@ impl ServiceApp {
         }
         let mut kids = std::collections::HashSet::new();
         for key in &self.keys {
-            if let Some(kid) = &key.common.key_id
-                && !kids.insert(kid.as_str())
+            if let Some(kid) = key.kid()
+                && !kids.insert(kid)
             {
                 return Err(Error::Key(format!("duplicate kid {kid:?}")));
             }
-            match &key.algorithm {
-                AlgorithmParameters::RSA(rsa) => {
-                    let n = URL_SAFE_NO_PAD
-                        .decode(&rsa.n)
-                        .map_err(|_| Error::Key("the rsa modulus is not base64url".into()))?;
-                    // The significant bits: the bytes after leading zero
-                    // bytes, less the leading zero bits of the first one.
-                    let significant = n.iter().skip_while(|b| **b == 0).collect::<Vec<_>>();
-                    let bits = significant.first().map_or(0, |first| {
-                        significant.len() * 8 - first.leading_zeros() as usize
-                    });
-                    if bits < MIN_RSA_BITS {
-                        return Err(Error::Key(format!(
-                            "rsa keys must have at least {MIN_RSA_BITS} bits"
-                        )));
-                    }
+            // A key Okta could verify with: an RSA modulus of at least
+            // MIN_RSA_BITS significant bits, an EC point on its curve.
+            match key.verifying_key() {
+                Ok(_) => {}
+                Err(Error::InvalidJwk(JwkProblem::RsaKeySize)) => {
+                    return Err(Error::Key(format!(
+                        "rsa keys must have at least {MIN_RSA_BITS} bits"
+                    )));
                 }
-                AlgorithmParameters::EllipticCurve(ec)
-                    if matches!(ec.curve, EllipticCurve::P256 | EllipticCurve::P384) => {}
-                _ => {
+                Err(_) => {
                     return Err(Error::Key(
-                        "client keys must be RSA or EC P-256/P-384 public keys".into(),
+                        "client keys must be valid RSA or EC P-256/P-384 public keys".into(),
                     ));
                 }
             }
@@ -143,22 +130,15 @@ impl ServiceApp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::jwk::{CommonParameters, RSAKeyParameters, RSAKeyType};
 
     fn rsa(bytes: &[u8]) -> Jwk {
-        Jwk {
-            common: CommonParameters::default(),
-            algorithm: AlgorithmParameters::RSA(RSAKeyParameters {
-                key_type: RSAKeyType::RSA,
-                n: URL_SAFE_NO_PAD.encode(bytes),
-                e: "AQAB".into(),
-            }),
-        }
+        Jwk::rsa(bytes, &[1, 0, 1])
     }
 
     #[test]
     fn rsa_moduli_are_measured_in_significant_bits() {
         let mut n = vec![0u8; 257];
+        n[256] = 1; // an odd modulus
         n[1] = 0x80; // 2048 bits after one zero byte
         assert!(ServiceApp::new("a").jwk(rsa(&n)).validate().is_ok());
         n[1] = 0x40; // 2047 bits

@@ -3,13 +3,13 @@
 use std::collections::{HashMap, HashSet};
 
 use jsonwebtoken::Algorithm;
-use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
 
 use super::app::ServiceApp;
 use std::time::Duration;
 
 use super::jwt;
+use crate::jose::Jwk;
 
 /// How far ahead a client assertion's `exp` may be: 1 hour. An assertion
 /// whose `exp - iat` is 3600 s or more is rejected too, as Okta does under
@@ -110,9 +110,7 @@ pub(crate) fn verify(
 /// The key named by `kid`; without a `kid`, the app's only key.
 fn select_key<'a>(keys: &'a [Jwk], kid: Option<&str>) -> Option<&'a Jwk> {
     match kid {
-        Some(kid) => keys
-            .iter()
-            .find(|k| k.common.key_id.as_deref() == Some(kid)),
+        Some(kid) => keys.iter().find(|k| k.kid() == Some(kid)),
         None if keys.len() == 1 => keys.first(),
         None => None,
     }

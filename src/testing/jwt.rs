@@ -2,11 +2,10 @@
 
 use std::collections::HashSet;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
+
+use crate::jose::{Jwk, KeyMembers, b64};
 
 /// The header and claims of a compact JWS, decoded but not verified; `None`
 /// unless it has three parts and both JSON parts are objects.
@@ -17,7 +16,7 @@ pub(crate) fn peek(jwt: &str) -> Option<(Value, Value)> {
         return None;
     }
     let decode = |part: &str| -> Option<Value> {
-        let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+        let bytes = b64::decode(part)?;
         let value: Value = serde_json::from_slice(&bytes).ok()?;
         value.is_object().then_some(value)
     };
@@ -31,9 +30,14 @@ pub(crate) fn algorithm(alg: &str, allowed: &[Algorithm]) -> Option<Algorithm> {
 }
 
 /// Whether `jwt`'s signature verifies with `jwk` under `alg` (claims are
-/// checked by the caller).
+/// checked by the caller). The mock checks signatures with `jsonwebtoken`,
+/// not with the crate's own JOSE code, so the two check each other.
 pub(crate) fn signature_ok(jwt: &str, jwk: &Jwk, alg: Algorithm) -> bool {
-    let Ok(key) = DecodingKey::from_jwk(jwk) else {
+    let key = match jwk.members() {
+        KeyMembers::Rsa { n, e } => DecodingKey::from_rsa_components(n, e),
+        KeyMembers::Ec { x, y, .. } => DecodingKey::from_ec_components(x, y),
+    };
+    let Ok(key) = key else {
         return false;
     };
     let mut validation = Validation::new(alg);
@@ -60,7 +64,7 @@ mod tests {
 
     #[test]
     fn peek_refuses_what_is_not_a_compact_jws() {
-        let part = |v: &str| URL_SAFE_NO_PAD.encode(v);
+        let part = |v: &str| b64::encode(v);
         let good = format!("{}.{}.sig", part(r#"{"alg":"ES256"}"#), part(r#"{"a":1}"#));
         assert!(peek(&good).is_some());
         for bad in [

@@ -65,7 +65,7 @@
 //! tokens from [`MockOkta::token_endpoint`]:
 //!
 //! ```no_run
-//! # async fn run(public_jwk: okta_auth::jsonwebtoken::jwk::Jwk) -> Result<(), okta_auth::Error> {
+//! # async fn run(public_jwk: okta_auth::Jwk) -> Result<(), okta_auth::Error> {
 //! use okta_auth::testing::{MockOkta, ServiceApp};
 //!
 //! let okta = MockOkta::start().await;

@@ -3,10 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
-use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -15,6 +12,7 @@ use wiremock::Request;
 
 use super::assertion::CLOCK_SKEW;
 use super::jwt;
+use crate::jose::{Jwk, b64};
 
 /// How old a DPoP proof may be: 5 minutes, as at Okta.
 pub const MAX_PROOF_AGE: Duration = Duration::from_secs(300);
@@ -119,13 +117,12 @@ pub(crate) fn verify(
         return Err(Refusal::NeedsNonce);
     }
     if let Some(token) = expect.access_token {
-        let ath = URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()));
+        let ath = b64::encode(Sha256::digest(token.as_bytes()));
         if jwt::string(&claims, "ath") != Some(ath.as_str()) {
             return Err(Refusal::WrongAth);
         }
     }
-    crate::dpop::jwk_thumbprint(&jwk)
-        .map_err(|_| invalid("The DPoP proof JWT 'jwk' header is invalid."))
+    Ok(jwk.thumbprint())
 }
 
 /// The `htu` a proof for `request` must carry: the fake org's origin and

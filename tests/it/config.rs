@@ -263,9 +263,10 @@ async fn a_private_key_config_fetches_dpop_tokens_from_the_org() {
 
     let okta = MockOkta::start().await;
     let pem = include_str!("../fixtures/keys/rsa2048-pkcs1.pem");
-    let public = SigningKey::parse(pem).unwrap().public_jwk();
-    let mut public = public;
-    public.common.key_id = Some("kid-from-env".into());
+    let public = SigningKey::parse(pem)
+        .unwrap()
+        .public_jwk()
+        .with_kid("kid-from-env");
     okta.register_service_app(
         ServiceApp::new("0oaconfig")
             .jwk(public)

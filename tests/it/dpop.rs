@@ -2,11 +2,10 @@ use std::collections::HashSet;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use okta_auth::http::Method;
-use okta_auth::jsonwebtoken::jwk::Jwk;
-use okta_auth::jsonwebtoken::{self, Algorithm, DecodingKey, Validation};
 use okta_auth::url::Url;
-use okta_auth::{AccessToken, DpopKey, Error, TokenType, jwk_thumbprint};
+use okta_auth::{AccessToken, DpopKey, Error, Jwk, TokenType, jwk_thumbprint};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -183,7 +182,7 @@ fn thumbprint_matches_the_rfc_7638_example() {
     }))
     .unwrap();
     assert_eq!(
-        jwk_thumbprint(&jwk).unwrap(),
+        jwk_thumbprint(&jwk),
         "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
     );
 }
@@ -204,7 +203,7 @@ fn dpop_key_thumbprint_is_the_canonical_json_digest() {
         .proof(&Method::GET, &url("https://example.okta.com/"), None, None)
         .unwrap();
     let embedded: Jwk = serde_json::from_value(verify_proof(&proof).0).unwrap();
-    assert_eq!(jwk_thumbprint(&embedded).unwrap(), key.thumbprint());
+    assert_eq!(jwk_thumbprint(&embedded), key.thumbprint());
 }
 
 #[test]
@@ -227,7 +226,7 @@ fn a_dpop_token_authorizes_with_a_fresh_bound_proof() {
 
     let (jwk, claims) = verify_proof(first["dpop"].to_str().unwrap());
     let jwk: Jwk = serde_json::from_value(jwk).unwrap();
-    assert_eq!(jwk_thumbprint(&jwk).unwrap(), key.thumbprint());
+    assert_eq!(jwk_thumbprint(&jwk), key.thumbprint());
     assert_eq!(claims["htm"], "GET");
     assert_eq!(claims["htu"], "https://example.okta.com/api/v1/users");
     assert_eq!(claims["nonce"], "remembered-nonce");

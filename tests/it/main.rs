@@ -8,6 +8,7 @@ mod config;
 #[cfg(feature = "test-util")]
 mod downstream;
 mod dpop;
+mod jwk;
 #[cfg(feature = "middleware")]
 mod middleware;
 #[cfg(all(feature = "middleware", feature = "test-util"))]

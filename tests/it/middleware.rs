@@ -10,7 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use okta_auth::jsonwebtoken::{self, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::jwk::ThumbprintHash;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use okta_auth::url::Url;
 use okta_auth::{
     AccessToken, ApiTokenSource, AuthChallenge, DpopKey, Error, OktaAuth, OktaRateLimit, OrgUrl,
@@ -131,7 +132,7 @@ fn verify_proof(proof: &str, htm: &str, htu: &str, token: &str, key: &DpopKey) -
     assert_eq!(h.alg, Algorithm::ES256);
     let jwk = h.jwk.expect("a proof carries its jwk");
     assert_eq!(
-        okta_auth::jwk_thumbprint(&jwk).unwrap(),
+        jwk.thumbprint(ThumbprintHash::SHA256).unwrap(),
         key.thumbprint(),
         "the proof is signed by the token's key"
     );

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, get_current_timestamp};
 use okta_auth::DpopKey;
 use okta_auth::http::{HeaderMap, Method};
-use okta_auth::jsonwebtoken::jwk::Jwk;
-use okta_auth::jsonwebtoken::{self, Algorithm, EncodingKey, Header, get_current_timestamp};
 use okta_auth::testing::{Fault, MockOkta, ServiceApp};
 use okta_auth::url::Url;
 use serde_json::{Value, json};
@@ -48,11 +48,11 @@ impl Signer {
             kid: Some("ec-384".into()),
         }
     }
-    /// The public JWK, with the kid.
-    fn jwk(&self) -> Jwk {
+    /// The public JWK, with the kid, made by jsonwebtoken and read by us.
+    fn jwk(&self) -> okta_auth::Jwk {
         let mut jwk = Jwk::from_encoding_key(&self.key, self.alg).unwrap();
         jwk.common.key_id = self.kid.clone();
-        jwk
+        ours(&jwk)
     }
     /// A valid assertion for `client_id` at `aud`, after `edit` on the claims.
     fn assertion(&self, client_id: &str, aud: &str, edit: impl FnOnce(&mut Value)) -> String {
@@ -66,6 +66,11 @@ impl Signer {
         header.kid = self.kid.clone();
         jsonwebtoken::encode(&header, &claims, &self.key).unwrap()
     }
+}
+
+/// A jsonwebtoken JWK as ours, through its JSON.
+fn ours(jwk: &Jwk) -> okta_auth::Jwk {
+    serde_json::from_value(serde_json::to_value(jwk).unwrap()).unwrap()
 }
 
 /// A compact JWS from raw JSON parts, so tests can send what no library
@@ -448,7 +453,7 @@ async fn short_rsa_keys_and_duplicate_kids_are_refused_at_registration() {
     let key = EncodingKey::from_rsa_pem(RSA1024.as_bytes()).unwrap();
     let short = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
     let err = okta
-        .register_service_app(ServiceApp::new(APP).jwk(short))
+        .register_service_app(ServiceApp::new(APP).jwk(ours(&short)))
         .unwrap_err();
     assert!(matches!(err, okta_auth::Error::Key(_)), "{err}");
     let dup = ServiceApp::new(APP)

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::ThumbprintHash;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use okta_auth::http::StatusCode;
-use okta_auth::jsonwebtoken::{self, Algorithm, DecodingKey, Validation};
 use okta_auth::url::Url;
 use okta_auth::{
     DpopKey, DpopMode, Error, OrgUrl, ServiceAppSource, ServiceAppSourceBuilder, SigningKey,
@@ -86,7 +87,12 @@ fn form(request: &Request) -> BTreeMap<String, String> {
 
 fn assertion_claims(request: &Request, aud: &str) -> (jsonwebtoken::Header, Value) {
     let assertion = form(request)["client_assertion"].clone();
-    verify(&assertion, Algorithm::RS256, &rsa_public_key(), aud)
+    verify(
+        &assertion,
+        okta_auth::Algorithm::RS256,
+        &rsa_public_key(),
+        aud,
+    )
 }
 
 /// Verifies a DPoP proof with its own embedded jwk; returns the jwk's
@@ -108,7 +114,7 @@ fn proof_claims(request: &Request) -> (String, Value) {
         jsonwebtoken::decode::<Value>(proof, &DecodingKey::from_jwk(&jwk).unwrap(), &validation)
             .unwrap()
             .claims;
-    (okta_auth::jwk_thumbprint(&jwk).unwrap(), claims)
+    (jwk.thumbprint(ThumbprintHash::SHA256).unwrap(), claims)
 }
 
 #[tokio::test]

@@ -81,9 +81,9 @@ async fn dpop_nonce_handshake_then_one_request_per_fetch() {
     let thumbprint = source.dpop_key().unwrap().thumbprint().to_owned();
     let mut jtis = HashSet::new();
     for request in received.iter().filter(|r| r.path.ends_with("/v1/token")) {
-        let proof_jwk: okta_auth::jsonwebtoken::jwk::Jwk =
+        let proof_jwk: okta_auth::Jwk =
             serde_json::from_value(request.proof_header.as_ref().unwrap()["jwk"].clone()).unwrap();
-        assert_eq!(okta_auth::jwk_thumbprint(&proof_jwk).unwrap(), thumbprint);
+        assert_eq!(okta_auth::jwk_thumbprint(&proof_jwk), thumbprint);
         let claims = request.assertion_claims.as_ref().unwrap();
         assert!(jtis.insert(claims["jti"].as_str().unwrap().to_owned()));
     }
@@ -263,12 +263,8 @@ async fn the_org_binds_tokens_to_our_dpop_key_thumbprint() {
 
     for request in okta.received() {
         let header = request.proof_header.expect("every token POST has a proof");
-        let jwk: okta_auth::jsonwebtoken::jwk::Jwk =
-            serde_json::from_value(header["jwk"].clone()).unwrap();
-        assert_eq!(
-            okta_auth::jwk_thumbprint(&jwk).unwrap(),
-            dpop_key.thumbprint()
-        );
+        let jwk: okta_auth::Jwk = serde_json::from_value(header["jwk"].clone()).unwrap();
+        assert_eq!(okta_auth::jwk_thumbprint(&jwk), dpop_key.thumbprint());
     }
     assert_eq!(call_api(&okta, &token).await, 200);
 

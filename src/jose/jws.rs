@@ -1,26 +1,31 @@
 //! JWS compact serialization over an already-parsed signing key.
 //!
-//! `jsonwebtoken::encode` re-parses the DER key (and, for EC, re-derives the
-//! public point) on every call, which doubles the cost of an ES256 signature.
 //! Our keys are parsed once, so we serialize the parts with serde_json and
-//! base64 here and only sign per call.
+//! base64url here and only sign per call (a JWT library that re-reads the
+//! DER key per call doubles the cost of an ES256 signature).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
+use super::{Algorithm, Jwk, b64};
 use crate::error::Error;
 
-/// base64url without padding, as JOSE wants it.
-pub(crate) fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+/// A JWS header: `typ`, `alg`, and `kid` or `jwk` when given.
+#[derive(Serialize)]
+pub(crate) struct Header<'a> {
+    pub(crate) typ: &'static str,
+    pub(crate) alg: Algorithm,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) jwk: Option<&'a Jwk>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kid: Option<&'a str>,
 }
 
-/// The base64url form of a JSON-serialized value.
-pub(crate) fn b64_json(value: &impl Serialize) -> Result<String, Error> {
-    let json = serde_json::to_vec(value)
-        .map_err(|_| Error::Config("cannot serialize a jwt part".into()))?;
-    Ok(b64(json))
+impl Header<'_> {
+    /// The header as base64url JSON, ready for [`compact`].
+    pub(crate) fn encode(&self) -> String {
+        // A header of strings, an enum and a public JWK always serializes.
+        b64::encode_json(self).unwrap_or_default()
+    }
 }
 
 /// `header.claims.signature`, with `encoded_header` already base64url.
@@ -34,10 +39,10 @@ pub(crate) fn compact(
     let mut out = String::with_capacity(encoded_header.len() + claims.len() * 4 / 3 + 2 + 700);
     out.push_str(encoded_header);
     out.push('.');
-    URL_SAFE_NO_PAD.encode_string(&claims, &mut out);
+    b64::encode_into(&claims, &mut out);
     let signature = sign(out.as_bytes())?;
     out.push('.');
-    URL_SAFE_NO_PAD.encode_string(signature, &mut out);
+    b64::encode_into(signature, &mut out);
     Ok(out)
 }
 
