@@ -55,7 +55,9 @@
 //!   secret or a raw response body.
 //! - `Authorization` and `DPoP` header values are marked sensitive.
 //! - [`OrgUrl`] refuses plain `http` except for loopback hosts, and URLs
-//!   with user info, paths, queries or fragments.
+//!   with user info, paths, queries or fragments, or with whitespace or
+//!   control characters inside (URL parsers drop tabs and line breaks, so
+//!   `https://org.okta.com\n.evil.com` would name another host).
 //! - Tokens leave through [`AccessToken::authorize`] and its
 //!   `authorize_*` siblings, or [`AccessToken::secret`] for callers who must;
 //!   check the origin before you send them anywhere ([`OrgUrl::is_same_origin`];
