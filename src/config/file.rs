@@ -612,7 +612,7 @@ mod tests {
         let iterations: usize = std::env::var("OKTA_AUTH_YAML_SCAN_ITERATIONS")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(3_000);
+            .unwrap_or(20_000);
         let mut seed = std::env::var("OKTA_AUTH_YAML_SCAN_SEED")
             .ok()
             .and_then(|v| v.parse().ok())
