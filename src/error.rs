@@ -277,6 +277,12 @@ pub enum OrgUrlProblem {
     /// The string is not a URL.
     #[error("it is not a url")]
     Unparseable,
+    /// The URL holds whitespace or a control character (after surrounding
+    /// whitespace is trimmed). URL parsers silently drop tabs and line
+    /// breaks, so `"https://example.okta.com\n.evil.com"` would name another
+    /// host: such input is refused, not repaired. Remove the characters.
+    #[error("it contains whitespace or a control character")]
+    ControlOrWhitespace,
     /// The scheme is `http` and the host is not loopback.
     #[error("it must use https (plain http is allowed only for loopback hosts)")]
     InsecureScheme,

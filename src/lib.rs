@@ -58,7 +58,25 @@
 //!   secret or a raw response body.
 //! - `Authorization` and `DPoP` header values are marked sensitive.
 //! - [`OrgUrl`] refuses plain `http` except for loopback hosts, and URLs
-//!   with user info, paths, queries or fragments.
+//!   with user info, paths, queries or fragments, or with whitespace or
+//!   control characters inside (URL parsers drop tabs and line breaks, so
+//!   `https://org.okta.com\n.evil.com` would name another host).
+//!   [`OktaConfig`]'s `Debug` redacts an org URL's user info.
+//! - [`OktaConfig`] reads files with caps, stopping one byte past the cap
+//!   ([`config::MAX_CONFIG_FILE_BYTES`], [`config::MAX_KEY_FILE_BYTES`]),
+//!   and refuses an `okta.yaml` nested deeper than
+//!   [`config::MAX_YAML_DEPTH`] before parsing it.
+//! - Wiped when dropped: keys, tokens, client secrets and the copies this
+//!   crate makes of them (key file and `okta.yaml` text, the `OKTA_CLIENT_*`
+//!   values [`config::Sources`] holds, PEM text being parsed, encoded
+//!   `client_secret_basic` credentials, token response bodies). Not wiped,
+//!   because they are out of this crate's hands: the `Authorization` and
+//!   `DPoP` [`HeaderValue`](http::HeaderValue)s handed to reqwest, the form
+//!   body reqwest builds around a client assertion, the buffers of reqwest,
+//!   hyper and TLS, the YAML parser's own copies of `okta.yaml`'s values,
+//!   copies made inside the rsa, p256 and p384 crates while decoding, and
+//!   the process environment (`OKTA_CLIENT_*` stay there until the process
+//!   exits).
 //! - Tokens leave through [`AccessToken::authorize`] and its
 //!   `authorize_*` siblings, or [`AccessToken::secret`] for callers who must;
 //!   check the origin before you send them anywhere ([`OrgUrl::is_same_origin`];

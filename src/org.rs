@@ -13,7 +13,10 @@ use crate::error::{Error, OrgUrlProblem};
 /// Parsing checks what the SDKs never did: the scheme is `https` (plain
 /// `http` only for loopback hosts, so tests can run a fake org), there is a
 /// host, and there is no user info, path, query or fragment. A trailing `/`
-/// is tolerated and never produces `//oauth2` in an endpoint.
+/// is tolerated and never produces `//oauth2` in an endpoint. Whitespace and
+/// control characters inside the URL are refused: URL parsers silently drop
+/// tabs and line breaks, so `"https://example.okta.com\n.evil.com"` would
+/// otherwise name `example.okta.com.evil.com`.
 ///
 /// ```
 /// use okta_auth::OrgUrl;
@@ -33,12 +36,17 @@ pub struct OrgUrl {
 }
 
 impl OrgUrl {
-    /// Parses and validates an org URL. Surrounding whitespace is ignored.
+    /// Parses and validates an org URL. Surrounding whitespace is ignored;
+    /// whitespace or a control character inside it is
+    /// [`OrgUrlProblem::ControlOrWhitespace`].
     pub fn parse(input: &str) -> Result<Self, Error> {
         let problem = Error::InvalidOrgUrl;
         let input = input.trim();
         if input.is_empty() {
             return Err(problem(OrgUrlProblem::Empty));
+        }
+        if input.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(problem(OrgUrlProblem::ControlOrWhitespace));
         }
         let url = Url::parse(input).map_err(|_| problem(OrgUrlProblem::Unparseable))?;
         let host = url.host().ok_or(problem(OrgUrlProblem::MissingHost))?;

@@ -21,7 +21,7 @@ fn key_error(msg: &str) -> Error {
 /// Reads a PEM private key. Literal `\n` (as pasted into env vars) is a line
 /// break; surrounding whitespace is ignored.
 pub(super) fn parse(text: &str) -> Result<Material, Error> {
-    let text = Zeroizing::new(text.replace("\\r\\n", "\n").replace("\\n", "\n"));
+    let text = unescape_newlines(text);
     let text = text.trim();
     let label = label(text).ok_or_else(|| {
         key_error("not a private key: expected PEM (-----BEGIN PRIVATE KEY-----) or a JWK")
@@ -61,6 +61,31 @@ pub(super) fn parse(text: &str) -> Result<Material, Error> {
             "unsupported PEM type: expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY",
         )),
     }
+}
+
+/// `text` with literal `\r\n` and `\n` turned into line breaks, in one
+/// zeroizing buffer sized up front: the text never gets longer, so the
+/// buffer is never reallocated (which would leave an unwiped copy behind),
+/// and there is no intermediate copy.
+fn unescape_newlines(text: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        let (before, escaped) = rest.split_at(at);
+        out.push_str(before);
+        rest = if let Some(after) = escaped.strip_prefix("\\r\\n") {
+            out.push('\n');
+            after
+        } else if let Some(after) = escaped.strip_prefix("\\n") {
+            out.push('\n');
+            after
+        } else {
+            out.push('\\');
+            &escaped[1..]
+        };
+    }
+    out.push_str(rest);
+    out
 }
 
 fn encrypted() -> Error {
@@ -109,6 +134,26 @@ fn pkcs8(text: &str) -> Result<Material, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literal_newlines_are_unescaped_in_one_zeroizing_buffer() {
+        let table = [
+            ("a\\nb\\r\\nc", "a\nb\nc"),
+            ("a\nb", "a\nb"),
+            ("\\", "\\"),
+            ("a\\", "a\\"),
+            ("\\r", "\\r"),
+            ("\\\\n", "\\\n"),
+            ("\\x\\n", "\\x\n"),
+            ("", ""),
+        ];
+        for (text, want) in table {
+            let out: Zeroizing<String> = unescape_newlines(text);
+            assert_eq!(out.as_str(), want, "{text:?}");
+            // Sized once, never grown: no freed, unwiped copy.
+            assert_eq!(out.capacity(), text.len(), "{text:?}");
+        }
+    }
 
     #[test]
     fn label_is_read_from_the_first_boundary() {

@@ -293,19 +293,48 @@ fn check_endpoint(url: &Url) -> Result<(), Error> {
 
 /// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 section
 /// 2.3.1), marked sensitive.
+///
+/// Every copy of the secret on the way is a zeroizing buffer sized up front
+/// (so never reallocated, which would leave an unwiped copy behind): the
+/// url-encoded credentials and their base64. The `HeaderValue` itself
+/// cannot be wiped (see the crate's Security section).
 fn basic_auth(client_id: &str, secret: &SecretString) -> Result<HeaderValue, Error> {
     let secret = secret.expose_secret();
     if secret.is_empty() {
         return Err(Error::Config("the client secret is empty".into()));
     }
-    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let credentials = zeroize::Zeroizing::new(format!("{}:{}", encode(client_id), encode(secret)));
-    let value =
-        zeroize::Zeroizing::new(format!("Basic {}", STANDARD.encode(credentials.as_bytes())));
-    let mut header = HeaderValue::try_from(value.as_str())
+    let value = basic_value(&form_encoded_credentials(client_id, secret))?;
+    let mut header = HeaderValue::from_bytes(&value)
         .map_err(|_| Error::Config("the client secret cannot go in a header".into()))?;
     header.set_sensitive(true);
     Ok(header)
+}
+
+/// `Basic {base64(credentials)}`, the base64 written straight into a
+/// zeroizing buffer of the final size (`encode_string` would stage it in an
+/// unwiped stack buffer first).
+fn basic_value(credentials: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+    const PREFIX: &[u8] = b"Basic ";
+    let too_long = || Error::Config("the client secret is too long".into());
+    let len = base64::encoded_len(credentials.len(), true).ok_or_else(too_long)?;
+    let mut value = zeroize::Zeroizing::new(vec![0; PREFIX.len() + len]);
+    value[..PREFIX.len()].copy_from_slice(PREFIX);
+    STANDARD
+        .encode_slice(credentials.as_bytes(), &mut value[PREFIX.len()..])
+        .map_err(|_| too_long())?;
+    Ok(value)
+}
+
+/// `urlencode(id):urlencode(secret)`, encoded straight into one zeroizing
+/// buffer (encoding at most triples a byte), with no intermediate copy.
+fn form_encoded_credentials(client_id: &str, secret: &str) -> zeroize::Zeroizing<String> {
+    let mut out = zeroize::Zeroizing::new(String::with_capacity(
+        3 * (client_id.len() + secret.len()) + 1,
+    ));
+    out.extend(url::form_urlencoded::byte_serialize(client_id.as_bytes()));
+    out.push(':');
+    out.extend(url::form_urlencoded::byte_serialize(secret.as_bytes()));
+    out
 }
 
 impl fmt::Debug for ServiceAppSourceBuilder {
@@ -329,5 +358,34 @@ impl fmt::Debug for ServiceAppSourceBuilder {
             .field("dpop", &self.dpop)
             .field("dpop_key", &self.dpop_key)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_copies_are_zeroizing_and_never_grown() {
+        let secret = "p@ss:wörd/+ &=%";
+        let credentials: zeroize::Zeroizing<String> = form_encoded_credentials("0oa1", secret);
+        assert_eq!(
+            credentials.as_str(),
+            "0oa1:p%40ss%3Aw%C3%B6rd%2F%2B+%26%3D%25"
+        );
+        // Sized once for the worst case (every byte encoded), never grown.
+        assert_eq!(
+            credentials.capacity(),
+            3 * ("0oa1".len() + secret.len()) + 1
+        );
+        let value: zeroize::Zeroizing<Vec<u8>> = basic_value(&credentials).unwrap();
+        assert_eq!(
+            value.as_slice(),
+            format!("Basic {}", STANDARD.encode(credentials.as_bytes())).as_bytes()
+        );
+        assert_eq!(value.capacity(), value.len());
+        let header = basic_auth("0oa1", &SecretString::from(secret)).unwrap();
+        assert_eq!(header.as_bytes(), value.as_slice());
+        assert!(header.is_sensitive());
     }
 }

@@ -31,7 +31,8 @@ fn accepts_and_rejects_a_table_of_inputs() {
         ("", Err(Empty)),
         ("   ", Err(Empty)),
         ("example.okta.com", Err(Unparseable)),
-        ("not a url at all", Err(Unparseable)),
+        ("not a url at all", Err(ControlOrWhitespace)),
+        ("not-a-url-at-all", Err(Unparseable)),
         ("https://", Err(Unparseable)),
         ("mailto:admin@example.com", Err(MissingHost)),
     ];
@@ -43,6 +44,50 @@ fn accepts_and_rejects_a_table_of_inputs() {
             }
             (got, want) => panic!("{input:?}: got {got:?}, want {want:?}"),
         }
+    }
+}
+
+#[test]
+fn control_characters_and_inner_whitespace_are_refused_not_dropped() {
+    // The url crate drops tabs and line breaks anywhere: without the check
+    // most of these parse, some as another host.
+    let controls = [
+        "\n", "\r", "\t", "\r\n", "\0", "\x01", "\x0b", "\x0c", "\x1b", "\x7f", "\u{85}", " ",
+        "\u{a0}", "\u{2028}",
+    ];
+    let positions: [fn(&str) -> String; 7] = [
+        |c| format!("ht{c}tps://example.okta.com"),
+        |c| format!("https:{c}//example.okta.com"),
+        |c| format!("https://exa{c}mple.okta.com"),
+        |c| format!("https://example.okta.com{c}.evil.com"),
+        |c| format!("https://example.okta.com:44{c}3"),
+        |c| format!("https://example.okta.com{c}/"),
+        |c| format!("https://example.okta.com{c}@evil.com"),
+    ];
+    for c in controls {
+        for position in positions {
+            let input = position(c);
+            match OrgUrl::parse(&input) {
+                Err(Error::InvalidOrgUrl(OrgUrlProblem::ControlOrWhitespace)) => {}
+                other => panic!("{input:?}: {other:?}"),
+            }
+        }
+    }
+    // The example from the issue: not example.okta.com.evil.com.
+    let err = OrgUrl::parse("https://example.okta.com\n.evil.com").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid org url: it contains whitespace or a control character"
+    );
+    // Around the URL it is only trimmed.
+    for input in [
+        "\t https://example.okta.com\r\n",
+        "\u{a0}https://example.okta.com/\n",
+    ] {
+        assert_eq!(
+            OrgUrl::parse(input).unwrap().issuer(),
+            "https://example.okta.com"
+        );
     }
 }
 

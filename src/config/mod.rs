@@ -1,13 +1,15 @@
 //! [`OktaConfig`]: settings the way Okta's SDKs read them, from
 //! `~/.okta/okta.yaml`, `./okta.yaml`, the environment and code.
 
+mod file;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::error::Error;
 use crate::org::OrgUrl;
@@ -27,6 +29,25 @@ pub const ENV_SCOPES: &str = "OKTA_CLIENT_SCOPES";
 pub const ENV_PRIVATE_KEY: &str = "OKTA_CLIENT_PRIVATEKEY";
 /// `OKTA_CLIENT_PRIVATEKEYID`: the `kid` of the private key.
 pub const ENV_PRIVATE_KEY_ID: &str = "OKTA_CLIENT_PRIVATEKEYID";
+
+/// The largest `okta.yaml` read, in bytes (64 KiB; a real one is well under
+/// a kilobyte, a key in it a few more). A longer file is an
+/// [`Error::Config`] naming it, found out after reading one byte more than
+/// this, never the whole file.
+pub const MAX_CONFIG_FILE_BYTES: usize = 64 * 1024;
+
+/// The largest private key file read, in bytes (1 MiB; an 8192-bit RSA key
+/// in PEM is under 7 KB). A longer file is an [`Error::Config`] naming it,
+/// found out after reading one byte more than this, never the whole file.
+pub const MAX_KEY_FILE_BYTES: usize = 1024 * 1024;
+
+/// The deepest nesting of collections accepted in an `okta.yaml`: block
+/// mappings and sequences (indentation levels, and `- - x` on one line)
+/// and flow collections (`[`, `{`) together. `okta.client.scopes` as a
+/// list is 4 deep. A deeper file is an [`Error::Config`] naming it and the
+/// line, refused by a linear scan before the YAML parser (whose time grows
+/// with the square of the depth) sees it.
+pub const MAX_YAML_DEPTH: usize = 32;
 
 /// How the program authenticates to Okta.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +116,9 @@ impl<T> Setting<T> {
 pub struct Sources {
     home_dir: Option<PathBuf>,
     current_dir: Option<PathBuf>,
-    vars: HashMap<String, String>,
+    /// Values held as secrets: `OKTA_CLIENT_TOKEN` and
+    /// `OKTA_CLIENT_PRIVATEKEY` are among them.
+    vars: HashMap<String, SecretString>,
 }
 
 impl Sources {
@@ -112,6 +135,7 @@ impl Sources {
             .map(PathBuf::from);
         let vars = std::env::vars()
             .filter(|(k, _)| k.starts_with("OKTA_CLIENT_"))
+            .map(|(k, v)| (k, SecretString::from(v)))
             .collect();
         Self {
             home_dir,
@@ -136,14 +160,25 @@ impl Sources {
 
     /// Sets an environment variable. Defaults to none set.
     pub fn var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.vars.insert(name.into(), value.into());
+        self.vars
+            .insert(name.into(), SecretString::from(value.into()));
         self
     }
 
+    /// A variable that is not a secret (an org URL, a client id).
     fn get(&self, name: &'static str) -> Option<Setting<String>> {
+        self.get_secret(name).map(|s| Setting {
+            value: s.value.expose_secret().to_owned(),
+            origin: s.origin,
+        })
+    }
+
+    /// A variable that is a secret (a token, a key), never copied out of
+    /// its holder.
+    fn get_secret(&self, name: &'static str) -> Option<Setting<SecretString>> {
         self.vars
             .get(name)
-            .filter(|v| !v.trim().is_empty())
+            .filter(|v| !v.expose_secret().trim().is_empty())
             .map(|v| Setting {
                 value: v.clone(),
                 origin: Origin::Env(name),
@@ -168,7 +203,12 @@ impl Sources {
 /// Without an authorization mode, the mode follows from what is set: a
 /// token alone means `SSWS`, a client id and key alone mean `PrivateKey`,
 /// both is an error. Errors name the setting and where it came from, never
-/// its value.
+/// its value; `Debug` redacts the token, the key and an org URL's user info.
+///
+/// Files are read with caps, stopping one byte past the cap:
+/// [`MAX_CONFIG_FILE_BYTES`] for `okta.yaml`, [`MAX_KEY_FILE_BYTES`] for a
+/// key file; an `okta.yaml` nested deeper than [`MAX_YAML_DEPTH`] is refused
+/// before parsing. Their text is zeroized when dropped.
 ///
 /// ```no_run
 /// use okta_auth::OktaConfig;
@@ -208,11 +248,19 @@ struct YamlOkta {
 struct YamlClient {
     org_url: Option<String>,
     authorization_mode: Option<String>,
-    token: Option<String>,
+    #[serde(default, deserialize_with = "secret_string")]
+    token: Option<SecretString>,
     client_id: Option<String>,
     scopes: Option<YamlScopes>,
-    private_key: Option<String>,
+    #[serde(default, deserialize_with = "secret_string")]
+    private_key: Option<SecretString>,
     private_key_id: Option<String>,
+}
+
+/// A secret from YAML, held as one from the moment it is read (so that a
+/// later error in the file does not drop a plain copy).
+fn secret_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(SecretString::from))
 }
 
 #[derive(Deserialize)]
@@ -250,19 +298,38 @@ impl OktaConfig {
     }
 
     fn merge_file(&mut self, path: &Path) -> Result<(), Error> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(_) => {
+        // Zeroized on drop: the file can hold a token or a key.
+        let bytes = match file::read_capped(path, MAX_CONFIG_FILE_BYTES) {
+            Ok(bytes) => bytes,
+            Err(file::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(());
+            }
+            Err(file::ReadError::Io(_)) => {
                 return Err(Error::Config(format!("cannot read {}", path.display())));
             }
+            Err(file::ReadError::TooLarge) => {
+                return Err(Error::Config(format!(
+                    "{} is larger than {MAX_CONFIG_FILE_BYTES} bytes, the most an okta.yaml \
+                     may have (config::MAX_CONFIG_FILE_BYTES)",
+                    path.display()
+                )));
+            }
         };
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::Config(format!("{} is not UTF-8 text", path.display())))?;
         if text.trim().is_empty() {
             return Ok(());
         }
+        if let Some(line) = file::nesting_depth_exceeds(text, MAX_YAML_DEPTH) {
+            return Err(Error::Config(format!(
+                "{} is nested more than {MAX_YAML_DEPTH} levels deep at line {line} \
+                 (config::MAX_YAML_DEPTH)",
+                path.display()
+            )));
+        }
         // serde_yaml's messages can quote the offending value (a token):
         // keep only the position.
-        let file: YamlFile = serde_yaml_ng::from_str(&text).map_err(|e| {
+        let file: YamlFile = serde_yaml_ng::from_str(text).map_err(|e| {
             let at = e
                 .location()
                 .map(|l| format!(" at line {} column {}", l.line(), l.column()))
@@ -285,9 +352,17 @@ impl OktaConfig {
             &mut self.mode,
             set(client.authorization_mode, "okta.client.authorizationMode"),
         );
+        let set_secret = |value: Option<SecretString>, key| {
+            value
+                .filter(|v| !v.expose_secret().trim().is_empty())
+                .map(|value| Setting {
+                    value,
+                    origin: at(key),
+                })
+        };
         overlay(
             &mut self.token,
-            secret(set(client.token, "okta.client.token")),
+            set_secret(client.token, "okta.client.token"),
         );
         overlay(
             &mut self.client_id,
@@ -306,7 +381,7 @@ impl OktaConfig {
         );
         overlay(
             &mut self.private_key,
-            secret(set(client.private_key, "okta.client.privateKey")),
+            set_secret(client.private_key, "okta.client.privateKey"),
         );
         overlay(
             &mut self.private_key_id,
@@ -318,7 +393,7 @@ impl OktaConfig {
     fn merge_env(&mut self, sources: &Sources) {
         overlay(&mut self.org_url, sources.get(ENV_ORG_URL));
         overlay(&mut self.mode, sources.get(ENV_AUTHORIZATION_MODE));
-        overlay(&mut self.token, secret(sources.get(ENV_TOKEN)));
+        overlay(&mut self.token, sources.get_secret(ENV_TOKEN));
         overlay(&mut self.client_id, sources.get(ENV_CLIENT_ID));
         overlay(
             &mut self.scopes,
@@ -327,7 +402,7 @@ impl OktaConfig {
                 origin: s.origin,
             }),
         );
-        overlay(&mut self.private_key, secret(sources.get(ENV_PRIVATE_KEY)));
+        overlay(&mut self.private_key, sources.get_secret(ENV_PRIVATE_KEY));
         overlay(&mut self.private_key_id, sources.get(ENV_PRIVATE_KEY_ID));
     }
 
@@ -492,19 +567,34 @@ impl OktaConfig {
             }
             // Never echo the value: what looks like a path may be key
             // material in a form we do not recognise (base64 of a PEM, say).
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                let relative = match (&self.base_dir, Path::new(value).is_relative()) {
-                    (Some(base), true) => {
-                        format!("; relative paths are read from {}", base.display())
-                    }
-                    _ => String::new(),
-                };
+            // Once it opens as a file, it is a path, and errors name it.
+            // The bytes are zeroized on drop.
+            let bytes = file::read_capped(&path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
+                file::ReadError::Io(e) => {
+                    let relative = match (&self.base_dir, Path::new(value).is_relative()) {
+                        (Some(base), true) => {
+                            format!("; relative paths are read from {}", base.display())
+                        }
+                        _ => String::new(),
+                    };
+                    setting.error(format_args!(
+                        "is neither PEM or JWK key text nor the path of a readable key file ({}{relative})",
+                        e.kind()
+                    ))
+                }
+                file::ReadError::TooLarge => setting.error(format_args!(
+                    "names {}, which is larger than {MAX_KEY_FILE_BYTES} bytes, the most a key \
+                     file may have (config::MAX_KEY_FILE_BYTES)",
+                    path.display()
+                )),
+            })?;
+            let text = std::str::from_utf8(&bytes).map_err(|_| {
                 setting.error(format_args!(
-                    "is neither PEM or JWK key text nor the path of a readable key file ({}{relative})",
-                    e.kind()
+                    "names {}, which is not a key file: it is not UTF-8 text",
+                    path.display()
                 ))
             })?;
-            crate::SigningKey::parse(&text).map_err(|e| {
+            crate::SigningKey::parse(text).map_err(|e| {
                 setting.error(format_args!(
                     "names a file that is not a usable private key: {e}"
                 ))
@@ -546,13 +636,6 @@ fn overlay<T>(slot: &mut Option<Setting<T>>, value: Option<Setting<T>>) {
     }
 }
 
-fn secret(setting: Option<Setting<String>>) -> Option<Setting<SecretString>> {
-    setting.map(|s| Setting {
-        value: SecretString::from(s.value),
-        origin: s.origin,
-    })
-}
-
 fn code<T>(value: T, setter: &'static str) -> Setting<T> {
     Setting {
         value,
@@ -587,7 +670,10 @@ fn split_scopes(text: &str) -> Vec<String> {
 impl fmt::Debug for OktaConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OktaConfig")
-            .field("org_url", &self.org_url.as_ref().map(|s| &s.value))
+            .field(
+                "org_url",
+                &self.org_url.as_ref().map(|s| RedactedUrl(&s.value)),
+            )
             .field("authorization_mode", &self.mode.as_ref().map(|s| &s.value))
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
             .field("client_id", &self.client_id.as_ref().map(|s| &s.value))
@@ -604,9 +690,53 @@ impl fmt::Debug for OktaConfig {
     }
 }
 
+/// An org URL as `Debug` shows it: user info (a password, say) replaced
+/// by `[redacted]`, and the whole of it redacted unless it parses as an
+/// `http(s)` URL (anything else could hide a secret anywhere).
+struct RedactedUrl<'a>(&'a str);
+
+impl fmt::Debug for RedactedUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Ok(mut url) = url::Url::parse(self.0.trim()) else {
+            return f.write_str("[redacted]");
+        };
+        if !matches!(url.scheme(), "https" | "http") {
+            return f.write_str("[redacted]");
+        }
+        let user_info = !url.username().is_empty() || url.password().is_some();
+        // An http(s) URL with a host can always drop its user info.
+        if url.set_username("").is_err() || url.set_password(None).is_err() {
+            return f.write_str("[redacted]");
+        }
+        let shown = url.as_str();
+        match shown.split_once("://") {
+            Some((scheme, rest)) if user_info => write!(f, "\"{scheme}://[redacted]@{rest}\""),
+            _ => write!(f, "{shown:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_held_as_secrets() {
+        // The variables `Sources` keeps, and the secrets read from YAML.
+        let sources = Sources::empty().var(ENV_TOKEN, "00-secret-token");
+        let vars: &HashMap<String, SecretString> = &sources.vars;
+        assert_eq!(vars[ENV_TOKEN].expose_secret(), "00-secret-token");
+        assert!(!format!("{sources:?}").contains("00-secret-token"));
+        let setting: Setting<SecretString> = sources.get_secret(ENV_TOKEN).unwrap();
+        assert_eq!(setting.value.expose_secret(), "00-secret-token");
+
+        let client: YamlClient =
+            serde_yaml_ng::from_str("token: 00-yaml-token\nprivateKey: '{\"d\": 1}'\n").unwrap();
+        let token: Option<SecretString> = client.token;
+        let key: Option<SecretString> = client.private_key;
+        assert_eq!(token.unwrap().expose_secret(), "00-yaml-token");
+        assert_eq!(key.unwrap().expose_secret(), r#"{"d": 1}"#);
+    }
 
     #[test]
     fn scopes_split_on_commas_and_spaces() {
