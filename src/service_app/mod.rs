@@ -72,7 +72,10 @@ pub enum DpopMode {
 /// `errorCode`/`errorId`, never the body; answers over 64 KiB are refused,
 /// redirects are not followed (an answer from another URL than the token
 /// endpoint, which only a caller's redirect-following client can produce,
-/// is an [`Error::Config`]), and `429` is [`Error::RateLimited`].
+/// is an [`Error::Config`]), and `429` is [`Error::RateLimited`]. A token
+/// response must say how long the token lives: without an `expires_in`, or
+/// with `0` (a token expired on arrival), it is an
+/// [`Error::MalformedResponse`].
 ///
 /// ```no_run
 /// use okta_auth::{OrgUrl, ServiceAppSource, SigningKey, TokenSource};
@@ -269,9 +272,14 @@ impl ServiceAppSource {
         } else {
             return Err(malformed("unsupported token_type: expected Bearer or DPoP"));
         };
-        let expires_in = response
-            .expires_in
-            .ok_or_else(|| malformed("the token response has no expires_in"))?;
+        let expires_in = match response.expires_in {
+            None => return Err(malformed("the token response has no expires_in")),
+            // Expired as it arrives: no caller could use it. (A negative
+            // value never gets here: it is no `u64`, so the body does not
+            // parse.)
+            Some(0) => return Err(malformed("expires_in is 0: the token has already expired")),
+            Some(secs) => secs,
+        };
         let scopes: Vec<String> = match &response.scope {
             Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
             // RFC 6749 5.1: an omitted scope is the scope requested.

@@ -8,6 +8,7 @@ mod config;
 #[cfg(feature = "test-util")]
 mod downstream;
 mod dpop;
+mod fault_matrix;
 #[cfg(feature = "middleware")]
 mod middleware;
 #[cfg(all(feature = "middleware", feature = "test-util"))]
@@ -15,6 +16,7 @@ mod middleware_mock_okta;
 #[cfg(feature = "test-util")]
 mod mock_okta;
 mod org_url;
+mod raw_server;
 mod service_app;
 #[cfg(feature = "test-util")]
 mod service_app_mock_okta;
