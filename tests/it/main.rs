@@ -9,6 +9,7 @@ mod config;
 mod downstream;
 mod dpop;
 mod fault_matrix;
+mod fuzz;
 #[cfg(feature = "middleware")]
 mod middleware;
 #[cfg(all(feature = "middleware", feature = "test-util"))]
