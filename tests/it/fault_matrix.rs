@@ -1,15 +1,17 @@
 //! The token endpoint misbehaving in every way we could think of, written
 //! byte by byte by [`RawServer`], against a real `ServiceAppSource` (org
-//! authorization server, `private_key_jwt`, DPoP `Auto`, a short timeout).
+//! authorization server, `private_key_jwt`, DPoP `Auto`).
 //!
 //! One table, one harness, run twice: a direct `token()` call must end in
 //! the row's error kind with the row's `is_transient()` after exactly the
 //! row's number of requests, never echoing the body; and a cache holding a
 //! valid token must keep serving it when a refresh hits the same fault.
 //!
-//! Real time (the client's timeout is what is tested), so rows run
-//! concurrently and every row has an outer safety timeout: a hang fails the
-//! test instead of blocking CI.
+//! Real time (the client's timeout is what is tested): the rows that must
+//! time out get a 500 ms timeout, the others a patient one so that a busy
+//! machine cannot fake a timeout; rows run a few at a time, and every row
+//! has an outer safety timeout, so that a hang fails the test instead of
+//! blocking CI. Both tables take about a second.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,9 +25,13 @@ use tokio::task::JoinSet;
 
 use crate::raw_server::{RawServer, Step, head, json, response};
 
-/// The source's request timeout: short, as the trickle and hang rows wait
-/// it out.
-const TIMEOUT: Duration = Duration::from_millis(400);
+/// The source's request timeout in the rows that must time out (hangs,
+/// trickles): short, as they wait it out.
+const TIMEOUT: Duration = Duration::from_millis(500);
+/// The source's request timeout in every other row: they answer in
+/// milliseconds, but a busy CI machine must not turn a slow answer into a
+/// false `Timeout`.
+const PATIENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A row that takes longer than this hangs: it fails instead of blocking.
 const SAFETY: Duration = Duration::from_secs(20);
 /// Rows in flight at once: enough to overlap the rows that wait out the
@@ -59,6 +65,17 @@ struct Fault {
     answer: fn(usize) -> Vec<Step>,
     expect: Expect,
     requests: usize,
+}
+
+impl Fault {
+    /// The source's timeout for this row: short where the row is about
+    /// timing out.
+    fn timeout(&self) -> Duration {
+        match self.expect {
+            Expect::Fails { kind, .. } if kind(&Error::Timeout) => TIMEOUT,
+            _ => PATIENT_TIMEOUT,
+        }
+    }
 }
 
 const fn fails(
@@ -152,6 +169,11 @@ fn faults() -> Vec<Fault> {
               ("X-Rate-Limit-Reset", "1893456041")],
             br#"{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests."}"#)),
             |e| matches!(e, Error::RateLimited { .. }) && e.retry_after() == Some(Duration::from_secs(42)), true, 1),
+        fails("429 with reset, without date", |_| send(response("429 Too Many Requests",
+            &[("X-Rate-Limit-Reset", "4102444800")], b"")),
+            // Counted on this machine's clock: a wait until 2100.
+            |e| matches!(e, Error::RateLimited { reset_at: Some(_), .. })
+                && e.retry_after().is_some_and(|d| d > Duration::from_secs(365 * 24 * 3600)), true, 1),
         fails("429 without reset or date", |_| send(response("429 Too Many Requests", &[], b"")),
             |e| matches!(e, Error::RateLimited { reset_at: None, .. }) && e.retry_after().is_none(), true, 1),
         fails("429 with retry-after only", |_| send(response("429 Too Many Requests", &[("Retry-After", "7")], b"")),
@@ -278,13 +300,13 @@ fn faults() -> Vec<Fault> {
 /// The source under test. `http` is shared by the rows: building a
 /// reqwest client costs ~80 ms of CPU in a debug build, which 100 rows at
 /// once would spend inside each other's timeouts.
-fn source(server: &RawServer, http: &reqwest::Client) -> ServiceAppSource {
+fn source(server: &RawServer, http: &reqwest::Client, timeout: Duration) -> ServiceAppSource {
     let org: OrgUrl = server.url().parse().unwrap();
     ServiceAppSource::builder(org, "0oaFaults")
         .http_client(http.clone())
         .private_key(SigningKey::generate_p256().with_kid("k1"))
         .scopes(["okta.users.read"])
-        .timeout(TIMEOUT)
+        .timeout(timeout)
         .build()
         .unwrap()
 }
@@ -312,7 +334,7 @@ fn check(fault: &Fault, result: &Result<AccessToken, Error>) -> Result<(), Strin
 /// A direct `token()` call.
 async fn direct(fault: Fault, http: reqwest::Client) -> Result<(), String> {
     let server = RawServer::start(Arc::new(fault.answer)).await;
-    let result = source(&server, &http).token().await;
+    let result = source(&server, &http, fault.timeout()).token().await;
     check(&fault, &result)?;
     match server.requests() {
         n if n == fault.requests => Ok(()),
@@ -330,7 +352,7 @@ async fn cached(fault: Fault, http: reqwest::Client) -> Result<(), String> {
     }))
     .await;
     let (tx, mut events) = mpsc::unbounded_channel();
-    let cache = CachingTokenSource::builder(source(&server, &http))
+    let cache = CachingTokenSource::builder(source(&server, &http, fault.timeout()))
         .refresh_ahead(0.0)
         .refresh_jitter(0.0)
         // Long enough that no second refresh starts while the row runs.
@@ -390,8 +412,8 @@ async fn cached(fault: Fault, http: reqwest::Client) -> Result<(), String> {
     }
 }
 
-/// Runs every row concurrently, each under the safety timeout, and fails
-/// with every row that went wrong.
+/// Runs the rows, [`CONCURRENT_ROWS`] at a time, each under the safety
+/// timeout, and fails with every row that went wrong.
 #[allow(clippy::disallowed_methods)] // measures real time, for the log
 async fn run_matrix<F, Fut>(mode: &str, run: F)
 where
@@ -453,7 +475,10 @@ async fn a_cached_token_is_served_through_every_fault() {
 async fn expires_in_zero_is_a_malformed_response() {
     let server = RawServer::start(Arc::new(|_| ok_json(&GOOD.replace("3600", "0")))).await;
     let http = reqwest::Client::new();
-    let err = source(&server, &http).token().await.unwrap_err();
+    let err = source(&server, &http, PATIENT_TIMEOUT)
+        .token()
+        .await
+        .unwrap_err();
     assert!(malformed_expires_in(&err), "{err:?}");
     assert!(!err.is_transient());
     assert_eq!(server.requests(), 1);
