@@ -166,6 +166,12 @@ fn jwk_seeds() -> Vec<Vec<u8>> {
     seeds(out)
 }
 
+/// The slowest inputs are RSA JWKs with an oversized `n` and no `p`/`q`:
+/// the rsa crate recovers the primes from `n`, `e` and `d` before
+/// `MAX_RSA_BITS` is checked, and that grows fast with `n` (0.13 s at 8192
+/// bits, 0.5 s at 16384, 1.2 s at 32768). Found by this target; the length
+/// check belongs in `src/key/jwk.rs` (reported in issue 11's closing note).
+/// Not a panic, so not asserted here.
 #[test]
 fn fuzz_signing_key_jwk() {
     fuzz(

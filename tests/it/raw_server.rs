@@ -64,6 +64,8 @@ impl RawServer {
             let mut connections = JoinSet::new();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
+                    // Out of descriptors, say: do not spin.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
                 connections.spawn(serve(stream, Arc::clone(&script), Arc::clone(&counter)));

@@ -9,7 +9,8 @@
 //! Deterministic: the seed is fixed unless `OKTA_AUTH_FUZZ_SEED` says
 //! otherwise, so a CI failure reproduces. `OKTA_AUTH_FUZZ_ITERATIONS` sets the
 //! iterations per target (CI runs a few thousand; run millions locally with
-//! `--release`).
+//! `--release`); `OKTA_AUTH_FUZZ_DUMP` names a directory for the slowest
+//! inputs.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -22,6 +23,9 @@ use rand::{RngExt, SeedableRng};
 pub(crate) const ITERATIONS_VAR: &str = "OKTA_AUTH_FUZZ_ITERATIONS";
 /// Environment variable: the seed (a `u64`), for a different run.
 pub(crate) const SEED_VAR: &str = "OKTA_AUTH_FUZZ_SEED";
+/// Environment variable: a directory to write each target's slowest input
+/// to (`{target}.slowest`), whole, to study it.
+pub(crate) const DUMP_VAR: &str = "OKTA_AUTH_FUZZ_DUMP";
 const DEFAULT_SEED: u64 = 0x0c7a_a07f_f022_2025;
 
 /// Bytes that parsers treat specially.
@@ -103,6 +107,15 @@ pub(crate) fn fuzz(target: Target<'_>, mut parse: impl FnMut(&[u8])) {
         slowest.0,
         show(&slowest.1),
     );
+    if let Some(dir) = std::env::var_os(DUMP_VAR) {
+        let file: String = target
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let path = std::path::Path::new(&dir).join(format!("{file}.slowest"));
+        std::fs::write(&path, &slowest.1).expect("the dump directory is writable");
+    }
     if let Some((i, input)) = panicked {
         // The whole input, exactly, to reproduce it.
         let exact = match std::str::from_utf8(&input) {
