@@ -72,7 +72,10 @@ pub enum DpopMode {
 /// `errorCode`/`errorId`, never the body; answers over 64 KiB are refused,
 /// redirects are not followed (an answer from another URL than the token
 /// endpoint, which only a caller's redirect-following client can produce,
-/// is an [`Error::Config`]), and `429` is [`Error::RateLimited`].
+/// is an [`Error::Config`]), and `429` is [`Error::RateLimited`]. A token
+/// response must say how long the token lives: without an `expires_in`, or
+/// with `0` (a token expired on arrival), it is an
+/// [`Error::MalformedResponse`].
 ///
 /// ```no_run
 /// use okta_auth::{OrgUrl, ServiceAppSource, SigningKey, TokenSource};
@@ -269,9 +272,14 @@ impl ServiceAppSource {
         } else {
             return Err(malformed("unsupported token_type: expected Bearer or DPoP"));
         };
-        let expires_in = response
-            .expires_in
-            .ok_or_else(|| malformed("the token response has no expires_in"))?;
+        let expires_in = match response.expires_in {
+            None => return Err(malformed("the token response has no expires_in")),
+            // Expired as it arrives: no caller could use it. (A negative
+            // value never gets here: it is no `u64`, so the body does not
+            // parse.)
+            Some(0) => return Err(malformed("expires_in is 0: the token has already expired")),
+            Some(secs) => secs,
+        };
         let scopes: Vec<String> = match &response.scope {
             Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
             // RFC 6749 5.1: an omitted scope is the scope requested.
@@ -321,5 +329,93 @@ impl fmt::Debug for ServiceAppSource {
             .field("dpop", &c.dpop)
             .field("dpop_key", &c.dpop_key)
             .finish_non_exhaustive()
+    }
+}
+
+/// The mutation engine of the integration fuzz tests, reused so that the
+/// token-response parser, which the public API does not expose, is fuzzed
+/// with many more inputs than requests could carry.
+#[cfg(test)]
+#[path = "../../tests/it/fuzz/mutator.rs"]
+mod fuzz_mutator;
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderMap;
+
+    use super::fuzz_mutator::{Target, fuzz, iterations};
+    use super::*;
+
+    const SECRET: &str = "at-SECRET-e1";
+
+    /// Every token response and error document, mutated: parsing never
+    /// panics, and an error about a success body never shows the body.
+    #[test]
+    fn fuzz_token_responses() {
+        let org: OrgUrl = "https://example.okta.com".parse().unwrap();
+        let source = ServiceAppSource::builder(org, "0oaFuzz")
+            .private_key(SigningKey::generate_p256())
+            .scopes(["okta.users.read"])
+            .build()
+            .unwrap();
+        let seeds = [
+            format!(
+                r#"{{"token_type":"Bearer","expires_in":3600,"access_token":"{SECRET}","scope":"okta.users.read okta.groups.read"}}"#
+            ),
+            format!(r#"{{"token_type":"DPoP","expires_in":300,"access_token":"{SECRET}"}}"#),
+            r#"{"error":"invalid_client","error_description":"The client_assertion signature is invalid."}"#.to_owned(),
+            r#"{"error":"use_dpop_nonce","error_description":"Authorization server requires nonce in DPoP proof."}"#.to_owned(),
+            r#"{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests.","errorLink":"E0000047","errorId":"oaeX","errorCauses":[]}"#.to_owned(),
+            "<html><body>502 Bad Gateway</body></html>".to_owned(),
+        ];
+        let statuses = [200, 201, 204, 307, 400, 401, 403, 429, 500, 503];
+        let mut n = 0usize;
+        fuzz(
+            Target {
+                name: "token response",
+                seeds: seeds.iter().map(|s| s.as_bytes().to_vec()).collect(),
+                dictionary: &[
+                    b"\"access_token\":",
+                    b"\"token_type\":",
+                    b"\"expires_in\":",
+                    b"\"scope\":",
+                    b"\"error\":",
+                    b"\"errorCode\":",
+                    b"\"Bearer\"",
+                    b"\"DPoP\"",
+                    b"\"mac\"",
+                    b"0",
+                    b"-1",
+                    b"18446744073709551615",
+                    b"18446744073709551616",
+                    b"1e999",
+                    b"3.5",
+                    b"null",
+                    b"\"\"",
+                    b"[]",
+                    b"{}",
+                    b"\\u0000",
+                    b"\\ud800",
+                    b"\\r\\n",
+                    b"\\u001b[31m",
+                ],
+                iterations: iterations(20_000, 1.0),
+                max_len: wire::MAX_BODY_BYTES,
+            },
+            |body| {
+                n += 1;
+                let status = StatusCode::from_u16(statuses[n % statuses.len()]).unwrap();
+                let result = match wire::parse_success(status, body) {
+                    Ok(parsed) => source
+                        .token_from(status, &parsed, crate::clock::now())
+                        .map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = result {
+                    assert!(!format!("{e} {e:?}").contains(SECRET), "{e:?}");
+                }
+                let _ = wire::error_from(status, &HeaderMap::new(), body).to_string();
+            },
+        );
     }
 }

@@ -21,6 +21,8 @@ pub(crate) const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 pub(crate) struct TokenResponse {
     pub(crate) access_token: String,
     pub(crate) token_type: String,
+    /// Seconds; a negative, fractional or quoted value fails to parse.
+    /// Zero parses and is refused later (an expired token).
     pub(crate) expires_in: Option<u64>,
     pub(crate) scope: Option<String>,
 }

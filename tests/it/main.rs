@@ -8,6 +8,8 @@ mod config;
 #[cfg(feature = "test-util")]
 mod downstream;
 mod dpop;
+mod fault_matrix;
+mod fuzz;
 mod jwk;
 #[cfg(feature = "middleware")]
 mod middleware;
@@ -16,6 +18,7 @@ mod middleware_mock_okta;
 #[cfg(feature = "test-util")]
 mod mock_okta;
 mod org_url;
+mod raw_server;
 mod service_app;
 #[cfg(feature = "test-util")]
 mod service_app_mock_okta;
