@@ -15,9 +15,9 @@ mod mutator;
 
 use std::time::Duration;
 
+use okta_auth::Jwk;
 use okta_auth::config::Sources;
 use okta_auth::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use okta_auth::jsonwebtoken::jwk::Jwk;
 use okta_auth::url::Url;
 use okta_auth::{
     AuthChallenge, Challenge, DpopKey, Error, OktaConfig, OrgUrl, RateLimit, SigningKey,
