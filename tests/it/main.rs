@@ -15,6 +15,8 @@ mod middleware;
 mod middleware_mock_okta;
 #[cfg(feature = "test-util")]
 mod mock_okta;
+#[cfg(feature = "test-util")]
+mod mock_okta_custom_server;
 mod org_url;
 mod service_app;
 #[cfg(feature = "test-util")]
