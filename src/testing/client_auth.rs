@@ -16,6 +16,8 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 
 /// The client a request authenticated as, with what it may get.
 pub(crate) struct Client {
+    /// The client id (`cid` of the tokens it gets).
+    pub(crate) client_id: String,
     pub(crate) scopes: Vec<String>,
     pub(crate) require_dpop: bool,
     pub(crate) require_nonce: bool,
@@ -97,6 +99,7 @@ pub(crate) fn authenticate(
             .get(&verified.client_id)
             .ok_or_else(|| invalid_client(BAD_CLIENT))?;
         return Ok(Client {
+            client_id: verified.client_id.clone(),
             scopes: app.scopes.clone(),
             require_dpop: app.require_dpop,
             require_nonce: app.require_nonce,
@@ -121,10 +124,11 @@ pub(crate) fn authenticate(
     let client = state
         .custom_servers
         .get(server)
-        .and_then(|clients| clients.get(&user))
+        .and_then(|server| server.clients.get(&user))
         .filter(|c| secrecy::ExposeSecret::expose_secret(&c.secret) == pass)
         .ok_or_else(|| invalid_client(BAD_CLIENT))?;
     Ok(Client {
+        client_id: user,
         scopes: client.scopes.clone(),
         require_dpop: false,
         require_nonce: false,

@@ -11,6 +11,15 @@
 //!   granted scopes, DPoP (RFC 9449) proofs with the `use_dpop_nonce`
 //!   handshake, and `client_secret_basic` on custom authorization servers
 //!   only;
+//! - custom authorization servers ([`CustomServer`]) issue JWT access
+//!   tokens as Okta's do: `RS256` with a `kid`, claims `ver`, `jti`, `iss`,
+//!   `aud`, `iat`, `exp`, `cid`, `scp`, `sub`, and `cnf.jkt` when
+//!   DPoP-bound ([`AccessTokenClaims`] lists them); each serves its metadata
+//!   (`/oauth2/{id}/.well-known/oauth-authorization-server` and
+//!   `…/openid-configuration`) and its JWKS (`/oauth2/{id}/v1/keys`, with
+//!   `Cache-Control: max-age`), rotates its signing key on demand
+//!   ([`MockOkta::rotate_signing_key`]), and mints tokens with chosen claims
+//!   for resource-server tests ([`MockOkta::mint_access_token`]);
 //! - the management API `GET /api/v1/users` and `GET /api/v1/users/me`
 //!   accept `SSWS` API tokens, and `Bearer` and `DPoP` tokens (the latter
 //!   with a valid proof) of the org authorization server, one
@@ -20,9 +29,10 @@
 //! - every answer carries `Date`, `X-Okta-Request-Id` and the
 //!   `X-Rate-Limit-*` headers.
 //!
-//! Tests can count and inspect what arrived ([`MockOkta::received`]),
-//! expire or revoke tokens, rotate the DPoP nonce and inject faults
-//! ([`Fault`]).
+//! Tests can count and inspect what arrived ([`MockOkta::received`],
+//! [`MockOkta::jwks_requests`]), expire or revoke tokens, rotate the DPoP
+//! nonce and inject faults ([`Fault`]) at the token endpoints, the API and
+//! the JWKS endpoints.
 //!
 //! The fake org reads the clock of the tokio runtime that started it, so
 //! `#[tokio::test(start_paused = true)]` and `tokio::time::advance` move
@@ -117,15 +127,29 @@
 //!   runtime's clock is the fake org's clock.
 //! - [`MockOkta::rotate_nonce`] invalidates the previous nonce at once (a
 //!   real org honours an old nonce for a while).
+//! - A custom authorization server's token lifetime is the app's
+//!   [`ServiceApp::token_lifetime`], [`DEFAULT_TOKEN_LIFETIME`] for secret
+//!   clients. [`MockOkta::expire_all_tokens`] and [`MockOkta::revoke`] act
+//!   on the fake org's record of a token, not on its `exp` claim: a
+//!   resource server that verifies tokens locally still accepts them, as it
+//!   would a real one's.
+//! - Signing keys are rotated only on demand, and old keys stay published
+//!   until [`MockOkta::retire_old_signing_keys`]. The first keys of an org
+//!   are committed test keys (`src/testing/keys/`), later ones are
+//!   generated.
 
+mod access_token;
 mod api;
 mod app;
 mod assertion;
 mod client_auth;
+mod custom_server;
+mod discovery;
 mod jwt;
 mod proof;
 mod reply;
 mod scopes;
+mod server_admin;
 mod state;
 mod token_endpoint;
 
@@ -134,14 +158,16 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 use url::Url;
-use wiremock::matchers::{any, path_regex};
+use wiremock::matchers::{any, method, path_regex};
 use wiremock::{Mock, MockServer};
 
 use crate::error::Error;
 use crate::org::OrgUrl;
 
+pub use access_token::{AccessTokenClaims, EXPIRED_AGO, MINTED_CLIENT_ID, MINTED_SCOPE};
 pub use app::{DEFAULT_TOKEN_LIFETIME, MAX_KEYS, MIN_RSA_BITS, ServiceApp};
 pub use assertion::{CLOCK_SKEW, OKTA_MAX_ASSERTION_LIFETIME};
+pub use custom_server::{CustomServer, DEFAULT_AUDIENCE_PREFIX, JWKS_MAX_AGE};
 pub use proof::MAX_PROOF_AGE;
 pub use reply::{Fault, OVERSIZED_BODY_LEN, RATE_LIMIT};
 pub use state::{RECEIVED_LIMIT, ReceivedRequest};
@@ -167,6 +193,11 @@ impl MockOkta {
         let shared = Arc::new(Shared::new(base.clone(), handle));
         Mock::given(path_regex(r"^/oauth2/([A-Za-z0-9]+/)?v1/token$"))
             .respond_with(token_endpoint::TokenEndpoint(Arc::clone(&shared)))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(discovery::PATHS))
+            .respond_with(discovery::Discovery(Arc::clone(&shared)))
             .mount(&server)
             .await;
         Mock::given(path_regex(r"^/api/v1/"))
@@ -220,16 +251,6 @@ impl MockOkta {
         Ok(())
     }
 
-    /// Registers a custom authorization server `id` (ASCII letters and
-    /// digits, e.g. `default`), answering at `{uri}/oauth2/{id}/v1/token`.
-    pub fn register_custom_server(&self, id: impl Into<String>) -> Result<(), Error> {
-        let id = id.into();
-        // Validates the id the way endpoints are built.
-        self.org.custom_token_endpoint(&id)?;
-        self.shared.lock().custom_servers.entry(id).or_default();
-        Ok(())
-    }
-
     /// Registers a client of custom authorization server `server_id` that
     /// authenticates with `client_secret_basic` and may get `scopes`. The
     /// server must be registered. (Secrets are refused on the org
@@ -246,12 +267,11 @@ impl MockOkta {
         S: Into<String>,
     {
         let mut state = self.shared.lock();
-        let clients = state.custom_servers.get_mut(server_id).ok_or_else(|| {
-            Error::Config(format!(
-                "custom authorization server {server_id:?} is not registered"
-            ))
-        })?;
-        clients.insert(
+        let server = state
+            .custom_servers
+            .get_mut(server_id)
+            .ok_or_else(|| custom_server::not_registered(server_id))?;
+        server.clients.insert(
             client_id.into(),
             SecretClient {
                 secret: SecretString::from(secret.into()),
@@ -299,7 +319,8 @@ impl MockOkta {
         self.shared.lock().api_requests
     }
 
-    /// The last [`RECEIVED_LIMIT`] token and API requests, oldest first.
+    /// The last [`RECEIVED_LIMIT`] requests the fake org answered, oldest
+    /// first.
     pub fn received(&self) -> Vec<ReceivedRequest> {
         self.shared.lock().received.iter().cloned().collect()
     }

@@ -144,6 +144,7 @@ pub(crate) fn answer(
     let faults = match endpoint {
         Endpoint::Token => &mut state.token_faults,
         Endpoint::Api => &mut state.api_faults,
+        Endpoint::Keys => &mut state.jwks_faults,
     };
     let fault = faults.pop_front();
     let delay = match fault {
@@ -168,6 +169,9 @@ pub(crate) fn answer(
 pub(crate) enum Endpoint {
     Token,
     Api,
+    /// A custom authorization server's JWKS (`/oauth2/{id}/v1/keys`): Okta's
+    /// error documents, as on the API.
+    Keys,
 }
 
 /// The answer for an injected fault; `None` for [`Fault::Delay`], which is
@@ -183,7 +187,9 @@ pub(crate) fn fault_reply(fault: &Fault, endpoint: Endpoint, now: u64) -> Option
                 };
                 Reply::oauth(*status, error, "Injected fault.")
             }
-            Endpoint::Api => Reply::okta(*status, "E0000009", "Internal Server Error"),
+            Endpoint::Api | Endpoint::Keys => {
+                Reply::okta(*status, "E0000009", "Internal Server Error")
+            }
         },
         Fault::RateLimited { reset_after } => {
             let secs = reset_after.as_secs() + u64::from(reset_after.subsec_nanos() > 0);

@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::runtime::Handle;
 
 use super::app::ServiceApp;
+use super::custom_server::ServerState;
 use super::reply::Fault;
 
 /// How many requests [`MockOkta::received`](super::MockOkta::received)
@@ -76,8 +77,10 @@ pub(crate) struct IssuedToken {
 pub(crate) struct State {
     pub(crate) api_tokens: HashSet<String>,
     pub(crate) apps: HashMap<String, ServiceApp>,
-    /// Custom authorization server id → its secret clients by client id.
-    pub(crate) custom_servers: HashMap<String, HashMap<String, SecretClient>>,
+    /// Custom authorization server id → its clients, keys and counters.
+    pub(crate) custom_servers: HashMap<String, ServerState>,
+    /// How many of the committed signing key fixtures were handed out.
+    pub(crate) fixture_keys_used: usize,
     pub(crate) issued: HashMap<String, IssuedToken>,
     pub(crate) assertion_jtis: HashSet<String>,
     pub(crate) proof_jtis: HashSet<String>,
@@ -88,6 +91,7 @@ pub(crate) struct State {
     pub(crate) received: VecDeque<ReceivedRequest>,
     pub(crate) token_faults: VecDeque<Fault>,
     pub(crate) api_faults: VecDeque<Fault>,
+    pub(crate) jwks_faults: VecDeque<Fault>,
     /// The current rate-limit window: (start, unix seconds; requests in it).
     pub(crate) rate_window: (u64, u64),
 }

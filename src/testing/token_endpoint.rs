@@ -9,6 +9,7 @@ use serde_json::json;
 use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::client_auth::{authenticate, basic_auth};
+use super::custom_server;
 use super::jwt;
 use super::proof::{self, Expect, Refusal};
 use super::reply::{Endpoint, Reply, answer};
@@ -236,7 +237,17 @@ fn grant(
         Err(reply) => return reply,
     };
 
-    let secret = random_id("mock-at-");
+    // Custom authorization servers issue signed JWTs, the org
+    // authorization server opaque tokens (as far as its clients know).
+    let secret = match &server {
+        Some(id) => {
+            match custom_server::issue(shared, state, id, &client, &scopes, jkt.as_deref(), now) {
+                Ok(token) => token,
+                Err(reply) => return reply,
+            }
+        }
+        None => random_id("mock-at-"),
+    };
     let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
     let scope = scopes.join(" ");
     state.issued.insert(

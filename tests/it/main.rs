@@ -17,6 +17,8 @@ mod middleware;
 mod middleware_mock_okta;
 #[cfg(feature = "test-util")]
 mod mock_okta;
+#[cfg(feature = "test-util")]
+mod mock_okta_custom_server;
 mod org_url;
 mod raw_server;
 mod service_app;
