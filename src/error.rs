@@ -283,6 +283,10 @@ pub enum OrgUrlProblem {
     /// host: such input is refused, not repaired. Remove the characters.
     #[error("it contains whitespace or a control character")]
     ControlOrWhitespace,
+    /// The string is longer than [`OrgUrl::MAX_LEN`](crate::OrgUrl::MAX_LEN)
+    /// bytes: no org URL is.
+    #[error("it is too long")]
+    TooLong,
     /// The scheme is `http` and the host is not loopback.
     #[error("it must use https (plain http is allowed only for loopback hosts)")]
     InsecureScheme,

@@ -36,6 +36,11 @@ pub struct OrgUrl {
 }
 
 impl OrgUrl {
+    /// The longest org URL accepted, in bytes (after trimming): a host name
+    /// has at most 253 characters, and the url crate's punycode decoding
+    /// grows quadratically with a long `xn--` label.
+    pub const MAX_LEN: usize = 512;
+
     /// Parses and validates an org URL. Surrounding whitespace is ignored;
     /// whitespace or a control character inside it is
     /// [`OrgUrlProblem::ControlOrWhitespace`].
@@ -44,6 +49,9 @@ impl OrgUrl {
         let input = input.trim();
         if input.is_empty() {
             return Err(problem(OrgUrlProblem::Empty));
+        }
+        if input.len() > Self::MAX_LEN {
+            return Err(problem(OrgUrlProblem::TooLong));
         }
         if input.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(problem(OrgUrlProblem::ControlOrWhitespace));

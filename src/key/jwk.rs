@@ -94,6 +94,10 @@ fn private_missing(jwk: &RawJwk) -> Result<(), Error> {
 fn rsa_key(jwk: &RawJwk) -> Result<Material, Error> {
     private_missing(jwk)?;
     let n = uint(&jwk.n, "n")?;
+    // Checked before the key is assembled: without `p` and `q` the rsa crate
+    // recovers the primes from `n`, `e` and `d`, which takes time growing
+    // with the size of `n` (over a second for a hostile 32 768-bit one).
+    super::check_rsa_bits((n.bits_vartime() as usize).div_ceil(8) * 8)?;
     let e = uint(&jwk.e, "e")?;
     let d = uint(&jwk.d, "d")?;
     let primes = match (&jwk.p, &jwk.q) {

@@ -318,7 +318,12 @@ impl SigningKey {
 }
 
 fn check_rsa_size(key: &rsa::PrivateKey) -> Result<(), Error> {
-    let bits = key.size() * 8;
+    check_rsa_bits(key.size() * 8)
+}
+
+/// Refuses an RSA modulus of `bits` bits (counted in whole bytes, as
+/// `PublicKeyParts::size` does) outside [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`].
+pub(super) fn check_rsa_bits(bits: usize) -> Result<(), Error> {
     if bits < MIN_RSA_BITS {
         return Err(Error::Key(format!(
             "the rsa key has {bits} bits; okta needs at least {MIN_RSA_BITS}"

@@ -166,12 +166,9 @@ fn jwk_seeds() -> Vec<Vec<u8>> {
     seeds(out)
 }
 
-/// The slowest inputs are RSA JWKs with an oversized `n` and no `p`/`q`:
-/// the rsa crate recovers the primes from `n`, `e` and `d` before
-/// `MAX_RSA_BITS` is checked, and that grows fast with `n` (0.13 s at 8192
-/// bits, 0.5 s at 16384, 1.2 s at 32768). Found by this target; the length
-/// check belongs in `src/key/jwk.rs` (reported in issue 11's closing note).
-/// Not a panic, so not asserted here.
+/// RSA JWKs with an oversized `n` and no `p`/`q` were the slowest inputs
+/// here (the rsa crate recovered the primes before the size check; 1.2 s at
+/// 32768 bits): `SigningKey` now checks the modulus size first.
 #[test]
 fn fuzz_signing_key_jwk() {
     fuzz(
@@ -228,11 +225,9 @@ fn fuzz_dpop_key_from_pem() {
     );
 }
 
-/// The slowest inputs are long `xn--` labels: the url crate's punycode
-/// decoding grows quadratically up to its label limit (about 8 ms for a
-/// 1.5 KB label in a debug build, under 1 ms past 3 KB, where it gives up).
-/// `OrgUrl::parse` (src/org.rs) does not cap its input's length; not a
-/// panic, so reported rather than asserted.
+/// Long `xn--` labels were the slowest inputs here (the url crate's punycode
+/// decoding is quadratic): `OrgUrl::parse` now refuses input over
+/// `OrgUrl::MAX_LEN` before parsing it.
 #[test]
 fn fuzz_org_url() {
     let seeds = seeds([
@@ -521,8 +516,7 @@ fn fuzz_okta_yaml() {
             ],
             // A file write and read per input.
             iterations: iterations(150, 0.1),
-            // Deep nesting is issue 11 item 6 (quadratic parse): this
-            // bound keeps it from dominating the run until then.
+            // The file cap is 64 KiB; short inputs mutate more often.
             max_len: 4 * 1024,
         },
         |input| {

@@ -140,3 +140,19 @@ fn same_origin_means_scheme_host_and_port() {
     assert!(!yes("https://evil.example.com/api/v1/users"));
     assert!(!yes("https://example.okta.com.evil.com/"));
 }
+
+#[test]
+fn overlong_urls_are_refused_before_they_are_parsed() {
+    // A long punycode label costs the url crate quadratic time; no org URL
+    // is this long.
+    let label = format!("xn--{}", "a".repeat(1500));
+    let err = OrgUrl::parse(&format!("https://{label}.okta.com")).unwrap_err();
+    assert!(matches!(err, Error::InvalidOrgUrl(OrgUrlProblem::TooLong)));
+    assert!(!err.to_string().contains("xn--"));
+    let longest = format!("https://{}.com", "a".repeat(OrgUrl::MAX_LEN - 12));
+    assert_eq!(longest.len(), OrgUrl::MAX_LEN);
+    assert!(!matches!(
+        OrgUrl::parse(&longest),
+        Err(Error::InvalidOrgUrl(OrgUrlProblem::TooLong))
+    ));
+}

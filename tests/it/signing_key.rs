@@ -397,3 +397,18 @@ fn jwk_set_with_one_key_is_accepted() {
     let key = SigningKey::parse(&format!("{{\"keys\":[{jwk}]}}")).unwrap();
     assert_eq!(key.kid(), Some("ec-jwk-1"));
 }
+
+#[test]
+fn an_oversized_rsa_jwk_without_primes_is_refused_before_the_primes_are_sought() {
+    // Without `p` and `q` the rsa crate would recover the primes from `n`,
+    // `e` and `d` (seconds for a large `n`) before the size check ran.
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    for bits in [1024usize, 16_384, 65_536] {
+        let n = b64(&vec![0xc5; bits / 8]);
+        let d = b64(&vec![0x3b; bits / 8 - 1]);
+        let jwk = format!(r#"{{"kty":"RSA","n":"{n}","e":"AQAB","d":"{d}"}}"#);
+        let err = SigningKey::parse(&jwk).unwrap_err();
+        assert!(matches!(err, Error::Key(_)), "{bits}: {err:?}");
+        assert!(err.to_string().contains(&format!("{bits} bits")), "{err}");
+    }
+}
