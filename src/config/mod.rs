@@ -1,7 +1,7 @@
 //! [`OktaConfig`]: settings the way Okta's SDKs read them, from
 //! `~/.okta/okta.yaml`, `./okta.yaml`, the environment and code.
 
-mod file;
+mod yaml_depth;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -299,15 +299,15 @@ impl OktaConfig {
 
     fn merge_file(&mut self, path: &Path) -> Result<(), Error> {
         // Zeroized on drop: the file can hold a token or a key.
-        let bytes = match file::read_capped(path, MAX_CONFIG_FILE_BYTES) {
+        let bytes = match yaml_depth::read_capped(path, MAX_CONFIG_FILE_BYTES) {
             Ok(bytes) => bytes,
-            Err(file::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(yaml_depth::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(());
             }
-            Err(file::ReadError::Io(_)) => {
+            Err(yaml_depth::ReadError::Io(_)) => {
                 return Err(Error::Config(format!("cannot read {}", path.display())));
             }
-            Err(file::ReadError::TooLarge) => {
+            Err(yaml_depth::ReadError::TooLarge) => {
                 return Err(Error::Config(format!(
                     "{} is larger than {MAX_CONFIG_FILE_BYTES} bytes, the most an okta.yaml \
                      may have (config::MAX_CONFIG_FILE_BYTES)",
@@ -320,7 +320,7 @@ impl OktaConfig {
         if text.trim().is_empty() {
             return Ok(());
         }
-        if let Some(line) = file::nesting_depth_exceeds(text, MAX_YAML_DEPTH) {
+        if let Some(line) = yaml_depth::nesting_depth_exceeds(text, MAX_YAML_DEPTH) {
             return Err(Error::Config(format!(
                 "{} is nested more than {MAX_YAML_DEPTH} levels deep at line {line} \
                  (config::MAX_YAML_DEPTH)",
@@ -569,8 +569,8 @@ impl OktaConfig {
             // material in a form we do not recognise (base64 of a PEM, say).
             // Once it opens as a file, it is a path, and errors name it.
             // The bytes are zeroized on drop.
-            let bytes = file::read_capped(&path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
-                file::ReadError::Io(e) => {
+            let bytes = yaml_depth::read_capped(&path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
+                yaml_depth::ReadError::Io(e) => {
                     let relative = match (&self.base_dir, Path::new(value).is_relative()) {
                         (Some(base), true) => {
                             format!("; relative paths are read from {}", base.display())
@@ -582,7 +582,7 @@ impl OktaConfig {
                         e.kind()
                     ))
                 }
-                file::ReadError::TooLarge => setting.error(format_args!(
+                yaml_depth::ReadError::TooLarge => setting.error(format_args!(
                     "names {}, which is larger than {MAX_KEY_FILE_BYTES} bytes, the most a key \
                      file may have (config::MAX_KEY_FILE_BYTES)",
                     path.display()
