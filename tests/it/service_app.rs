@@ -167,7 +167,7 @@ async fn posts_one_exact_form_with_a_verifiable_assertion() {
         claims["iat"].as_u64().unwrap(),
         claims["exp"].as_u64().unwrap(),
     );
-    assert!(exp > iat && exp - iat <= okta_auth::DEFAULT_ASSERTION_LIFETIME.as_secs());
+    assert!(exp > iat && exp - iat <= okta_auth::service_app::DEFAULT_ASSERTION_LIFETIME.as_secs());
     let now = jsonwebtoken::get_current_timestamp();
     assert!(iat <= now + 1 && iat + 60 >= now);
     uuid_like(claims["jti"].as_str().unwrap());
@@ -978,7 +978,9 @@ fn build_refuses_bad_settings() {
         ),
         (
             "lifetime over max",
-            base().assertion_lifetime(okta_auth::MAX_ASSERTION_LIFETIME + Duration::from_secs(1)),
+            base().assertion_lifetime(
+                okta_auth::service_app::MAX_ASSERTION_LIFETIME + Duration::from_secs(1),
+            ),
         ),
         ("timeout zero", base().timeout(Duration::ZERO)),
         (
@@ -994,7 +996,7 @@ fn build_refuses_bad_settings() {
     }
     assert!(
         base()
-            .assertion_lifetime(okta_auth::MAX_ASSERTION_LIFETIME)
+            .assertion_lifetime(okta_auth::service_app::MAX_ASSERTION_LIFETIME)
             .build()
             .is_ok()
     );
