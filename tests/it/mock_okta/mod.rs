@@ -14,10 +14,10 @@ use okta_auth::url::Url;
 use serde_json::{Value, json};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const RSA: &str = include_str!("../fixtures/keys/rsa2048-pkcs8.pem");
-const EC256: &str = include_str!("../fixtures/keys/ec-p256-pkcs8.pem");
-const EC384: &str = include_str!("../fixtures/keys/ec-p384-pkcs8.pem");
-const RSA1024: &str = include_str!("../fixtures/keys/rsa1024-pkcs8.pem");
+const RSA: &str = include_str!("../../fixtures/keys/rsa2048-pkcs8.pem");
+const EC256: &str = include_str!("../../fixtures/keys/ec-p256-pkcs8.pem");
+const EC384: &str = include_str!("../../fixtures/keys/ec-p384-pkcs8.pem");
+const RSA1024: &str = include_str!("../../fixtures/keys/rsa1024-pkcs8.pem");
 
 /// A client's private key, as the test holds it.
 struct Signer {
