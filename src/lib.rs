@@ -113,9 +113,9 @@ pub use api_token::ApiTokenSource;
 pub use cache::{
     CachingTokenSource, CachingTokenSourceBuilder, RefreshEvent, RefreshReason, TokenSourceExt,
 };
-pub use challenge::{AuthChallenge, Challenge, DPOP_NONCE};
+pub use challenge::{AuthChallenge, Challenge};
 pub use config::OktaConfig;
-pub use dpop::DpopKey;
+pub use dpop::{DPOP_NONCE, DpopKey};
 pub use error::{Error, JwkProblem, OAuthError, OrgUrlProblem};
 pub use jose::{Algorithm, Jwk, JwkSet, KeyUse, jwk_thumbprint};
 pub use key::SigningKey;

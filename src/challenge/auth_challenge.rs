@@ -103,7 +103,7 @@ pub(crate) fn dpop_nonce(headers: &HeaderMap) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::challenge::DPOP_NONCE;
+    use crate::dpop::DPOP_NONCE;
 
     #[test]
     fn dpop_nonce_reads_only_a_usable_nonce() {

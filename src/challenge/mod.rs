@@ -18,7 +18,7 @@ mod auth_challenge;
 mod parse;
 
 use http::header::WWW_AUTHENTICATE;
-use http::{HeaderMap, HeaderName, StatusCode};
+use http::{HeaderMap, StatusCode};
 
 use crate::error::{Error, OAuthError};
 use parse::parse_into;
@@ -29,9 +29,6 @@ pub(crate) use auth_challenge::{asks_for_nonce, dpop_nonce};
 /// The most bytes of `WWW-Authenticate` (all header lines together) that are
 /// parsed; a longer header is an [`Error::MalformedResponse`].
 pub const MAX_WWW_AUTHENTICATE_LEN: usize = 8 * 1024;
-
-/// The `DPoP-Nonce` response header (RFC 9449).
-pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
 
 /// One challenge of a `WWW-Authenticate` header: an auth scheme with either
 /// a `token68` or parameters.
