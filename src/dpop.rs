@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use http::{HeaderMap, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey as P256SigningKey};
 use p256::elliptic_curve::Generate;
@@ -17,6 +17,9 @@ use url::Url;
 
 use crate::error::Error;
 use crate::jose::{Algorithm, Curve, Jwk, b64, jws};
+
+/// The `DPoP-Nonce` response header (RFC 9449).
+pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
 
 /// A P-256 key for DPoP proofs (`ES256`).
 ///
@@ -241,7 +244,7 @@ fn unusable_nonce() -> Error {
 /// when it is not a usable nonce ([`is_valid_nonce`]). The one reader of
 /// that header.
 pub(crate) fn nonce_from(headers: &HeaderMap) -> Option<Result<&str, Error>> {
-    let value = headers.get(crate::DPOP_NONCE)?;
+    let value = headers.get(DPOP_NONCE)?;
     Some(
         value
             .to_str()

@@ -349,8 +349,8 @@ pub enum JwkProblem {
     /// `use` is neither `sig` nor `enc`.
     #[error("its use is neither sig nor enc")]
     UnsupportedUse,
-    /// The RSA modulus is outside [`MIN_RSA_BITS`](crate::MIN_RSA_BITS) to
-    /// [`MAX_RSA_BITS`](crate::MAX_RSA_BITS) bits.
+    /// The RSA modulus is outside [`MIN_RSA_BITS`](crate::jose::MIN_RSA_BITS) to
+    /// [`MAX_RSA_BITS`](crate::jose::MAX_RSA_BITS) bits.
     #[error("its rsa modulus is not 2048 to 8192 bits")]
     RsaKeySize,
     /// The members do not form a valid public key: an EC coordinate of the

@@ -92,18 +92,18 @@
 
 mod api_token;
 pub mod cache;
-mod challenge;
+pub mod challenge;
 mod clock;
 pub mod config;
 mod dpop;
 mod error;
-mod jose;
+pub mod jose;
 mod key;
 #[cfg(feature = "middleware")]
 mod middleware;
 mod org;
 mod rate_limit;
-mod service_app;
+pub mod service_app;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
@@ -113,20 +113,17 @@ pub use api_token::ApiTokenSource;
 pub use cache::{
     CachingTokenSource, CachingTokenSourceBuilder, RefreshEvent, RefreshReason, TokenSourceExt,
 };
-pub use challenge::{AuthChallenge, Challenge, DPOP_NONCE, MAX_WWW_AUTHENTICATE_LEN};
+pub use challenge::{AuthChallenge, Challenge};
 pub use config::OktaConfig;
-pub use dpop::DpopKey;
+pub use dpop::{DPOP_NONCE, DpopKey};
 pub use error::{Error, JwkProblem, OAuthError, OrgUrlProblem};
-pub use jose::{Algorithm, Jwk, JwkSet, KeyUse, MAX_RSA_BITS, MIN_RSA_BITS, jwk_thumbprint};
+pub use jose::{Algorithm, Jwk, JwkSet, KeyUse, jwk_thumbprint};
 pub use key::SigningKey;
 #[cfg(feature = "middleware")]
 pub use middleware::{OktaAuth, OktaRateLimit};
 pub use org::OrgUrl;
 pub use rate_limit::RateLimit;
-pub use service_app::{
-    DEFAULT_ASSERTION_LIFETIME, DEFAULT_TOKEN_REQUEST_TIMEOUT, DpopMode, MAX_ASSERTION_LIFETIME,
-    ServiceAppSource, ServiceAppSourceBuilder,
-};
+pub use service_app::{DpopMode, ServiceAppSource, ServiceAppSourceBuilder};
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 
 /// Re-exported: the `http` crate, whose types appear in this API.

@@ -1,17 +1,22 @@
 //! JOSE, once for the whole crate: what signs client assertions and DPoP
 //! proofs today and verifies Okta's tokens tomorrow.
 //!
-//! - [`b64`]: base64url without padding, the one encoder and (strict)
+//! - `b64`: base64url without padding, the one encoder and (strict)
 //!   decoder of the crate.
 //! - [`Jwk`] (`jwk.rs`): public RSA and EC keys as Okta and every JWKS
 //!   write them; parsing refuses private members; RFC 7638 thumbprints.
 //! - [`JwkSet`] (`jwk_set.rs`): `{"keys":[…]}`.
-//! - [`RawJwk`] (`raw_jwk.rs`): the one reader of JWK JSON, for public keys
+//! - `RawJwk` (`raw_jwk.rs`): the one reader of JWK JSON, for public keys
 //!   and for [`SigningKey::from_jwk`](crate::SigningKey::from_jwk).
 //! - [`Algorithm`] (`alg.rs`): the JWS algorithms we sign and verify with.
-//! - [`jws`]: compact JWS serialization over an already-parsed key.
+//! - `jws`: compact JWS serialization over an already-parsed key.
 //! - `VerifyingKey` (`verifying_key.rs`): a public `Jwk` parsed once into
 //!   an `rsa` / `p256` / `p384` key that checks JWS signatures.
+//! - [`MIN_RSA_BITS`] and [`MAX_RSA_BITS`]: the RSA key sizes we sign and
+//!   verify with.
+//!
+//! The types a user meets ([`Jwk`], [`JwkSet`], [`Algorithm`], [`KeyUse`],
+//! [`jwk_thumbprint`]) are also at the crate root.
 
 mod alg;
 pub(crate) mod b64;

@@ -1,9 +1,10 @@
 //! `WWW-Authenticate` parsing: Okta's DPoP and Bearer challenges, RFC 9110
 //! syntax, and hostile input (typed errors, never a panic).
 
+use okta_auth::challenge::MAX_WWW_AUTHENTICATE_LEN;
 use okta_auth::http::header::WWW_AUTHENTICATE;
 use okta_auth::http::{HeaderMap, HeaderValue, StatusCode};
-use okta_auth::{AuthChallenge, Challenge, DPOP_NONCE, Error, MAX_WWW_AUTHENTICATE_LEN};
+use okta_auth::{AuthChallenge, Challenge, DPOP_NONCE, Error};
 
 fn headers(www: &[&str], nonce: Option<&str>) -> HeaderMap {
     let mut h = HeaderMap::new();

@@ -1,0 +1,188 @@
+//! Reading `okta.yaml`: capped ([`MAX_CONFIG_FILE_BYTES`]), refused when
+//! nested deeper than [`MAX_YAML_DEPTH`] before the parser sees it, secrets
+//! held as secrets from the moment they are read, and errors that give a
+//! position, never a value.
+
+use std::path::Path;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+
+use super::OktaConfig;
+use super::read::{ReadError, read_capped};
+use super::setting::{Origin, Setting, overlay, split_scopes};
+use super::yaml_depth::nesting_depth_exceeds;
+use crate::error::Error;
+
+/// The largest `okta.yaml` read, in bytes (64 KiB; a real one is well under
+/// a kilobyte, a key in it a few more). A longer file is an
+/// [`Error::Config`] naming it, found out after reading one byte more than
+/// this, never the whole file.
+pub const MAX_CONFIG_FILE_BYTES: usize = 64 * 1024;
+
+/// The deepest nesting of collections accepted in an `okta.yaml`: block
+/// mappings and sequences (indentation levels, and `- - x` on one line)
+/// and flow collections (`[`, `{`) together. `okta.client.scopes` as a
+/// list is 4 deep. A deeper file is an [`Error::Config`] naming it and the
+/// line, refused by a linear scan before the YAML parser (whose time grows
+/// with the square of the depth) sees it.
+pub const MAX_YAML_DEPTH: usize = 32;
+
+/// `okta.client.*` as it appears in `okta.yaml`.
+#[derive(Deserialize, Default)]
+struct YamlFile {
+    okta: Option<YamlOkta>,
+}
+
+#[derive(Deserialize, Default)]
+struct YamlOkta {
+    client: Option<YamlClient>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct YamlClient {
+    org_url: Option<String>,
+    authorization_mode: Option<String>,
+    #[serde(default, deserialize_with = "secret_string")]
+    token: Option<SecretString>,
+    client_id: Option<String>,
+    scopes: Option<YamlScopes>,
+    #[serde(default, deserialize_with = "secret_string")]
+    private_key: Option<SecretString>,
+    private_key_id: Option<String>,
+}
+
+/// A secret from YAML, held as one from the moment it is read (so that a
+/// later error in the file does not drop a plain copy).
+fn secret_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(SecretString::from))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum YamlScopes {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl OktaConfig {
+    /// Overlays what the `okta.yaml` at `path` says, if there is one.
+    pub(super) fn merge_file(&mut self, path: &Path) -> Result<(), Error> {
+        // Zeroized on drop: the file can hold a token or a key.
+        let bytes = match read_capped(path, MAX_CONFIG_FILE_BYTES) {
+            Ok(bytes) => bytes,
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(());
+            }
+            Err(ReadError::Io(_)) => {
+                return Err(Error::Config(format!("cannot read {}", path.display())));
+            }
+            Err(ReadError::TooLarge) => {
+                return Err(Error::Config(format!(
+                    "{} is larger than {MAX_CONFIG_FILE_BYTES} bytes, the most an okta.yaml \
+                     may have (config::MAX_CONFIG_FILE_BYTES)",
+                    path.display()
+                )));
+            }
+        };
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::Config(format!("{} is not UTF-8 text", path.display())))?;
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        if let Some(line) = nesting_depth_exceeds(text, MAX_YAML_DEPTH) {
+            return Err(Error::Config(format!(
+                "{} is nested more than {MAX_YAML_DEPTH} levels deep at line {line} \
+                 (config::MAX_YAML_DEPTH)",
+                path.display()
+            )));
+        }
+        // serde_yaml's messages can quote the offending value (a token):
+        // keep only the position.
+        let file: YamlFile = serde_yaml_ng::from_str(text).map_err(|e| {
+            let at = e
+                .location()
+                .map(|l| format!(" at line {} column {}", l.line(), l.column()))
+                .unwrap_or_default();
+            Error::Config(format!("{} is not a valid okta.yaml{at}", path.display()))
+        })?;
+        let client = file.okta.and_then(|o| o.client).unwrap_or_default();
+        let at = |key| Origin::File {
+            path: path.to_owned(),
+            key,
+        };
+        let set = |value: Option<String>, key| {
+            value.filter(|v| !v.trim().is_empty()).map(|value| Setting {
+                value,
+                origin: at(key),
+            })
+        };
+        overlay(&mut self.org_url, set(client.org_url, "okta.client.orgUrl"));
+        overlay(
+            &mut self.mode,
+            set(client.authorization_mode, "okta.client.authorizationMode"),
+        );
+        let set_secret = |value: Option<SecretString>, key| {
+            value
+                .filter(|v| !v.expose_secret().trim().is_empty())
+                .map(|value| Setting {
+                    value,
+                    origin: at(key),
+                })
+        };
+        overlay(
+            &mut self.token,
+            set_secret(client.token, "okta.client.token"),
+        );
+        overlay(
+            &mut self.client_id,
+            set(client.client_id, "okta.client.clientId"),
+        );
+        let scopes = client.scopes.map(|s| match s {
+            YamlScopes::List(list) => list,
+            YamlScopes::Text(text) => split_scopes(&text),
+        });
+        overlay(
+            &mut self.scopes,
+            scopes.map(|value| Setting {
+                value,
+                origin: at("okta.client.scopes"),
+            }),
+        );
+        overlay(
+            &mut self.private_key,
+            set_secret(client.private_key, "okta.client.privateKey"),
+        );
+        overlay(
+            &mut self.private_key_id,
+            set(client.private_key_id, "okta.client.privateKeyId"),
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::sources::{ENV_TOKEN, Sources};
+    use std::collections::HashMap;
+
+    #[test]
+    fn secrets_are_held_as_secrets() {
+        // The variables `Sources` keeps, and the secrets read from YAML.
+        let sources = Sources::empty().var(ENV_TOKEN, "00-secret-token");
+        let vars: &HashMap<String, SecretString> = &sources.vars;
+        assert_eq!(vars[ENV_TOKEN].expose_secret(), "00-secret-token");
+        assert!(!format!("{sources:?}").contains("00-secret-token"));
+        let setting: Setting<SecretString> = sources.get_secret(ENV_TOKEN).unwrap();
+        assert_eq!(setting.value.expose_secret(), "00-secret-token");
+
+        let client: YamlClient =
+            serde_yaml_ng::from_str("token: 00-yaml-token\nprivateKey: '{\"d\": 1}'\n").unwrap();
+        let token: Option<SecretString> = client.token;
+        let key: Option<SecretString> = client.private_key;
+        assert_eq!(token.unwrap().expose_secret(), "00-yaml-token");
+        assert_eq!(key.unwrap().expose_secret(), r#"{"d": 1}"#);
+    }
+}
