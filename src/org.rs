@@ -36,7 +36,8 @@ pub struct OrgUrl {
 }
 
 impl OrgUrl {
-    /// The longest org URL accepted, in bytes (after trimming): a host name
+    /// The longest org URL accepted, in bytes, both as given (after
+    /// trimming) and as serialized (with `xn--` labels): a host name
     /// has at most 253 characters, and the url crate's punycode decoding
     /// grows quadratically with a long `xn--` label.
     pub const MAX_LEN: usize = 512;
@@ -57,6 +58,11 @@ impl OrgUrl {
             return Err(problem(OrgUrlProblem::ControlOrWhitespace));
         }
         let url = Url::parse(input).map_err(|_| problem(OrgUrlProblem::Unparseable))?;
+        // Punycode can make the serialized URL longer than the input; the
+        // bound holds for both, so an `OrgUrl` always parses again.
+        if url.as_str().len() > Self::MAX_LEN {
+            return Err(problem(OrgUrlProblem::TooLong));
+        }
         let host = url.host().ok_or(problem(OrgUrlProblem::MissingHost))?;
         match url.scheme() {
             "https" => {}
