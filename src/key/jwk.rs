@@ -97,7 +97,7 @@ fn rsa_key(jwk: &RawJwk) -> Result<Material, Error> {
     // Checked before the key is assembled: without `p` and `q` the rsa crate
     // recovers the primes from `n`, `e` and `d`, which takes time growing
     // with the size of `n` (over a second for a hostile 32 768-bit one).
-    super::check_rsa_bits((n.bits_vartime() as usize).div_ceil(8) * 8)?;
+    super::check_rsa_bits((n.bit_width_vartime() as usize).div_ceil(8) * 8)?;
     let e = uint(&jwk.e, "e")?;
     let d = uint(&jwk.d, "d")?;
     let primes = match (&jwk.p, &jwk.q) {
