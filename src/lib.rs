@@ -46,8 +46,8 @@
 //! - `native-tls`: reqwest uses the platform's TLS library.
 //! - `middleware` *(default)*: `OktaAuth` (tokens on requests to the org,
 //!   `401` and DPoP-nonce retries, no credential to another origin) and
-//!   `OktaRateLimit` (waits out Okta's `429`s), reqwest-middleware
-//!   middleware.
+//!   `OktaRateLimit` (waits out Okta's `429`s and, when asked, paces
+//!   requests before them), reqwest-middleware middleware.
 //! - `test-util`: `testing::MockOkta`, a fake Okta org on loopback. **For
 //!   tests only.**
 //!

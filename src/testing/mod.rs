@@ -27,12 +27,15 @@
 //!   Okta's `E0000011` 401 and a `WWW-Authenticate` challenge;
 //! - any other path gets Okta's `404` (`E0000007`);
 //! - every answer carries `Date`, `X-Okta-Request-Id` and the
-//!   `X-Rate-Limit-*` headers.
+//!   `X-Rate-Limit-*` headers: a fixed [`RATE_LIMIT`], never enforced, or,
+//!   once [`MockOkta::rate_limit`] is set, the management API's real
+//!   buckets, which answer `429` when empty.
 //!
 //! Tests can count and inspect what arrived ([`MockOkta::received`],
-//! [`MockOkta::jwks_requests`]), expire or revoke tokens, rotate the DPoP
-//! nonce and inject faults ([`Fault`]) at the token endpoints, the API and
-//! the JWKS endpoints.
+//! [`MockOkta::jwks_requests`], [`MockOkta::rate_limited_requests`]), expire
+//! or revoke tokens, rotate the DPoP nonce, give the API real rate limits
+//! ([`MockOkta::rate_limit`]) and inject faults ([`Fault`]) at the token
+//! endpoints, the API and the JWKS endpoints.
 //!
 //! The fake org reads the clock of the tokio runtime that started it, so
 //! `#[tokio::test(start_paused = true)]` and `tokio::time::advance` move
@@ -133,6 +136,18 @@
 //!   on the fake org's record of a token, not on its `exp` claim: a
 //!   resource server that verifies tokens locally still accepts them, as it
 //!   would a real one's.
+//! - Rate limits: without [`MockOkta::rate_limit`] nothing is limited and
+//!   every answer reports [`RATE_LIMIT`] with a remaining count of all
+//!   requests in the current clock minute. With it, each endpoint family of
+//!   the management API (the first three path segments, and whether more
+//!   follow: `/api/v1/users` and `/api/v1/users/*` are two) has a bucket of
+//!   `limit` requests per window. A window opens with the family's first
+//!   request after the previous window ended (Okta's are clock-aligned; the
+//!   difference makes tests independent of when they start) and lasts the
+//!   window, in whole seconds of the fake org's clock; `X-Rate-Limit-Reset`
+//!   is its end. Every request counts, faulted and refused ones included;
+//!   an injected [`Fault`] is answered before the bucket is asked. The
+//!   token, discovery and JWKS endpoints are never limited.
 //! - Signing keys are rotated only on demand, and old keys stay published
 //!   until [`MockOkta::retire_old_signing_keys`]. The first keys of an org
 //!   are committed test keys (`src/testing/keys/`), later ones are
@@ -147,6 +162,7 @@ mod custom_server;
 mod discovery;
 mod jwt;
 mod proof;
+mod rate_bucket;
 mod reply;
 mod scopes;
 mod server_admin;
@@ -169,6 +185,7 @@ pub use app::{DEFAULT_TOKEN_LIFETIME, MAX_KEYS, MIN_RSA_BITS, ServiceApp};
 pub use assertion::{CLOCK_SKEW, OKTA_MAX_ASSERTION_LIFETIME};
 pub use custom_server::{CustomServer, DEFAULT_AUDIENCE_PREFIX, JWKS_MAX_AGE};
 pub use proof::MAX_PROOF_AGE;
+pub use rate_bucket::OKTA_RATE_WINDOW;
 pub use reply::{Fault, OVERSIZED_BODY_LEN, RATE_LIMIT};
 pub use state::{RECEIVED_LIMIT, ReceivedRequest};
 
@@ -317,6 +334,26 @@ impl MockOkta {
     /// included).
     pub fn api_requests(&self) -> usize {
         self.shared.lock().api_requests
+    }
+
+    /// Gives each endpoint family of the management API a real rate-limit
+    /// bucket of `limit_per_window` requests per `window` (rounded up to
+    /// whole seconds; [`OKTA_RATE_WINDOW`] is Okta's minute): answers carry
+    /// its `X-Rate-Limit-Limit`, `-Remaining` (after this request) and
+    /// `-Reset` (the window's end, in Unix seconds of the fake org's clock),
+    /// and an empty bucket answers `429` with Okta's `E0000047` document
+    /// until the reset. See the [module docs](self) for the rules. Setting it
+    /// again starts every bucket afresh. Without it (the default) nothing is
+    /// limited and answers report [`RATE_LIMIT`].
+    pub fn rate_limit(&self, limit_per_window: u64, window: std::time::Duration) {
+        self.shared.lock().buckets = Some(rate_bucket::Buckets::new(limit_per_window, window));
+    }
+
+    /// How many management API requests the rate-limit buckets
+    /// ([`MockOkta::rate_limit`]) answered with `429` (injected
+    /// [`Fault::RateLimited`] answers not included).
+    pub fn rate_limited_requests(&self) -> usize {
+        self.shared.lock().rate_limited
     }
 
     /// The last [`RECEIVED_LIMIT`] requests the fake org answered, oldest

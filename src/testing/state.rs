@@ -10,6 +10,7 @@ use tokio::runtime::Handle;
 
 use super::app::ServiceApp;
 use super::custom_server::ServerState;
+use super::rate_bucket::Buckets;
 use super::reply::Fault;
 
 /// How many requests [`MockOkta::received`](super::MockOkta::received)
@@ -93,7 +94,12 @@ pub(crate) struct State {
     pub(crate) api_faults: VecDeque<Fault>,
     pub(crate) jwks_faults: VecDeque<Fault>,
     /// The current rate-limit window: (start, unix seconds; requests in it).
+    /// Counts every answer but the management API's when `buckets` is set.
     pub(crate) rate_window: (u64, u64),
+    /// The management API's real buckets, once set.
+    pub(crate) buckets: Option<Buckets>,
+    /// How many management API requests the buckets answered with `429`.
+    pub(crate) rate_limited: usize,
 }
 
 impl State {

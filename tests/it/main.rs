@@ -20,6 +20,8 @@ mod mock_okta;
 #[cfg(feature = "test-util")]
 mod mock_okta_custom_server;
 mod org_url;
+#[cfg(all(feature = "middleware", feature = "test-util"))]
+mod pacing;
 mod raw_server;
 mod service_app;
 #[cfg(feature = "test-util")]
