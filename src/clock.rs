@@ -24,7 +24,7 @@ pub(crate) fn system_now() -> SystemTime {
     let now = now().into_std();
     match now.checked_duration_since(mono) {
         Some(elapsed) => wall + elapsed,
-        None => wall - mono.duration_since(now),
+        None => wall.checked_sub(mono.duration_since(now)).unwrap_or(wall),
     }
 }
 
