@@ -72,6 +72,15 @@ impl Reply {
         }
     }
 
+    /// An answer without a body (`204 No Content`).
+    pub(crate) fn empty(status: u16) -> Self {
+        Self {
+            status,
+            template: Box::new(ResponseTemplate::new(status)),
+            reset_override: None,
+        }
+    }
+
     pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         self.template = Box::new(self.template.insert_header(name, value));
         self

@@ -47,6 +47,11 @@ pub struct ReceivedRequest {
     pub proof_header: Option<Value>,
     /// The DPoP proof's claims, decoded.
     pub proof_claims: Option<Value>,
+    /// The JSON body of a request to a management route of
+    /// [`AdminRoute`](super::AdminRoute), as sent; `None` for other
+    /// requests and for bodies that are empty or not JSON. (Header values,
+    /// `Authorization` included, are never copied into it.)
+    pub body: Option<Value>,
     /// The status the fake org answered with.
     pub status: u16,
     /// The `X-Okta-Request-Id` of the answer.
@@ -61,6 +66,8 @@ pub(crate) struct SecretClient {
 
 /// An access token the fake org issued.
 pub(crate) struct IssuedToken {
+    /// The client it was issued to.
+    pub(crate) client_id: String,
     pub(crate) scopes: Vec<String>,
     /// Unix seconds.
     pub(crate) expires_at: u64,
@@ -78,6 +85,8 @@ pub(crate) struct IssuedToken {
 pub(crate) struct State {
     pub(crate) api_tokens: HashSet<String>,
     pub(crate) apps: HashMap<String, ServiceApp>,
+    /// The management API's own records: API token metadata, route faults.
+    pub(crate) admin: super::admin::AdminState,
     /// Custom authorization server id → its clients, keys and counters.
     pub(crate) custom_servers: HashMap<String, ServerState>,
     /// How many of the committed signing key fixtures were handed out.

@@ -18,6 +18,8 @@ mod middleware_mock_okta;
 #[cfg(feature = "test-util")]
 mod mock_okta;
 #[cfg(feature = "test-util")]
+mod mock_okta_admin;
+#[cfg(feature = "test-util")]
 mod mock_okta_custom_server;
 mod org_url;
 #[cfg(all(feature = "middleware", feature = "test-util"))]
