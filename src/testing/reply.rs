@@ -78,6 +78,7 @@ impl Reply {
             status,
             template: Box::new(ResponseTemplate::new(status)),
             reset_override: None,
+            bucket: None,
         }
     }
 
