@@ -29,3 +29,8 @@ mod service_app;
 #[cfg(feature = "test-util")]
 mod service_app_mock_okta;
 mod signing_key;
+#[cfg(all(feature = "middleware", feature = "test-util"))]
+mod spans;
+mod trace_capture;
+#[cfg(all(feature = "middleware", feature = "test-util"))]
+mod user_agent;
