@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use http::HeaderMap;
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, Method};
-use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::admin::authz;
+use super::directory;
 use super::jwt;
 use super::proof::{self, Expect, Refusal};
 use super::reply::{Endpoint, Reply, answer};
@@ -80,53 +80,10 @@ pub(crate) enum Grant {
 }
 
 fn serve(shared: &Shared, state: &mut State, request: &Request, now: u64) -> Reply {
-    let grant = match authenticate(shared, state, request, now) {
-        Ok(grant) => grant,
-        Err(reply) => return reply,
-    };
-    let path = request.url.path();
-    let (needed, body): (&[&str], Value) = match (&request.method, path) {
-        (&Method::GET, "/api/v1/users/me") => (
-            &[
-                "okta.users.read.self",
-                "okta.users.read",
-                "okta.users.manage",
-            ],
-            user("00u1mockadmin", "admin@example.com", "Ada", "Admin"),
-        ),
-        (&Method::GET, "/api/v1/users") => (
-            &["okta.users.read", "okta.users.manage"],
-            json!([
-                user("00u1mockadmin", "admin@example.com", "Ada", "Admin"),
-                user("00u2mockuser", "user@example.com", "Ulla", "User"),
-            ]),
-        ),
-        _ => {
-            return Reply::okta(
-                404,
-                "E0000007",
-                &format!("Not found: Resource not found: {path} (Resource)"),
-            );
-        }
-    };
-    if let Err(reply) = authz::permit(shared, state, &grant, needed, path) {
-        return reply;
+    match authenticate(shared, state, request, now) {
+        Ok(grant) => directory::serve(shared, state, request, &grant),
+        Err(reply) => reply,
     }
-    Reply::json(200, &body)
-}
-
-fn user(id: &str, login: &str, first: &str, last: &str) -> Value {
-    json!({
-        "id": id,
-        "status": "ACTIVE",
-        "created": "2024-01-01T00:00:00.000Z",
-        "profile": {
-            "login": login,
-            "email": login,
-            "firstName": first,
-            "lastName": last,
-        },
-    })
 }
 
 /// Okta's 401: `E0000011` with a challenge in the scheme used.

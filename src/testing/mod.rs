@@ -20,12 +20,19 @@
 //!   `Cache-Control: max-age`), rotates its signing key on demand
 //!   ([`MockOkta::rotate_signing_key`]), and mints tokens with chosen claims
 //!   for resource-server tests ([`MockOkta::mint_access_token`]);
-//! - the management API `GET /api/v1/users` and `GET /api/v1/users/me`
-//!   accept `SSWS` API tokens, and `Bearer` and `DPoP` tokens (the latter
-//!   with a valid proof) of the org authorization server whose client holds
-//!   an admin role, one `Authorization` header per request, and answer
-//!   everything else with Okta's `E0000011` 401 and a `WWW-Authenticate`
-//!   challenge (`403 E0000006` for a missing scope or role);
+//! - the management API accepts `SSWS` API tokens, and `Bearer` and `DPoP`
+//!   tokens (the latter with a valid proof) of the org authorization server
+//!   whose client holds an admin role, one `Authorization` header per
+//!   request, and answers everything else with Okta's `E0000011` 401 and a
+//!   `WWW-Authenticate` challenge (`403 E0000006` for a missing scope or
+//!   role);
+//! - its directory (`GET /api/v1/users`, `…/users/{id}`, `…/users/me`,
+//!   `/api/v1/groups`, `…/groups/{id}`, `…/groups/{id}/users`) answers with
+//!   Okta's full user and group objects, paged with `limit`, `after` and
+//!   `Link: <…>; rel="next"`, over two built-in users, the `Everyone` group
+//!   and what the test adds ([`MockOkta::add_user`],
+//!   [`MockOkta::add_group`]); a test mounts its own routes behind the same
+//!   authorization ([`MockOkta::mount`]); [`fixtures`] documents both;
 //! - the management routes for service apps ([`AdminRoute`]): dynamic
 //!   client registration (`POST /oauth2/v1/clients`), the Apps API
 //!   (`/api/v1/apps/{id}`, its lifecycle, its JSON Web Keys
@@ -105,101 +112,9 @@
 //!
 //! # Decisions where Okta is not fully specified
 //!
-//! - An assertion whose `exp` is more than 1 h ahead, or whose `exp - iat`
-//!   is 3600 s or more, is rejected ("expiration too far into the
-//!   future"); [`CLOCK_SKEW`] is tolerated on `iat` and `exp`.
-//! - `ES512` assertions are rejected (Okta takes them; the mock cannot
-//!   verify them).
-//! - Scopes: a request must ask for at least one scope. A scope the
-//!   authorization server does not know is `invalid_scope` ("One or more
-//!   scopes are not configured…"): on the org authorization server that is
-//!   any scope but the `okta.*` scopes Okta publishes (the list in the
-//!   source, from Okta's "OAuth 2.0 Scopes" reference) or has granted to a
-//!   registered app; on a custom one, any `okta.*` scope. Of known scopes,
-//!   if none is granted the answer is `consent_required`, if some are
-//!   missing `invalid_scope`.
-//! - Two `Authorization` headers on one request are refused, never read as
-//!   one: `400 invalid_request` at the token endpoint, Okta's `E0000011`
-//!   401 with `error="invalid_request"` at the API (as two `DPoP` headers).
-//! - The management API takes only the org authorization server's tokens:
-//!   a custom authorization server's token gets 401 `invalid_token` ("The
-//!   access token is invalid."), whatever its scopes.
-//! - A DPoP proof's `htu` must be an absolute URI that re-serializes
-//!   unchanged, without query or fragment, and equal the request URL as
-//!   [`DpopKey`](crate::DpopKey) writes it: the escapes of characters that
-//!   may stand raw in a URI path (RFC 3986 `pchar`) decoded, as Okta
-//!   compares `htu` with the decoded path (`%40` is refused where `@` is
-//!   expected), and every other byte percent-encoded in upper-case hex (a
-//!   raw space, `#` or `?` is refused).
-//! - A DPoP proof sent for an app that does not require DPoP is verified
-//!   (without a nonce) and binds the token (RFC 9449 §5).
-//! - A replayed DPoP proof at the token endpoint gets 400
-//!   `dpop_proof_already_used`; at the API, 401 `invalid_dpop_proof` naming
-//!   `dpop_proof_already_used` in the description.
-//! - [`MockOkta::start`] must run inside the test's tokio runtime: that
-//!   runtime's clock is the fake org's clock.
-//! - [`MockOkta::rotate_nonce`] invalidates the previous nonce at once (a
-//!   real org honours an old nonce for a while).
-//! - A custom authorization server's token lifetime is the app's
-//!   [`ServiceApp::token_lifetime`], [`DEFAULT_TOKEN_LIFETIME`] for secret
-//!   clients. [`MockOkta::expire_all_tokens`] and [`MockOkta::revoke`] act
-//!   on the fake org's record of a token, not on its `exp` claim: a
-//!   resource server that verifies tokens locally still accepts them, as it
-//!   would a real one's.
-//! - Rate limits: without [`MockOkta::rate_limit`] nothing is limited and
-//!   every answer reports [`RATE_LIMIT`] with a remaining count of all
-//!   requests in the current clock minute. With it, each endpoint family of
-//!   the management API (the first three path segments, and whether more
-//!   follow: `/api/v1/users` and `/api/v1/users/*` are two) has a bucket of
-//!   `limit` requests per window. A window opens with the family's first
-//!   request after the previous window ended (Okta's are clock-aligned; the
-//!   difference makes tests independent of when they start) and lasts the
-//!   window, in whole seconds of the fake org's clock; `X-Rate-Limit-Reset`
-//!   is its end. Every request counts, faulted and refused ones included;
-//!   an injected [`Fault`] is answered before the bucket is asked. The
-//!   token, discovery and JWKS endpoints are never limited.
-//! - Signing keys are rotated only on demand, and old keys stay published
-//!   until [`MockOkta::retire_old_signing_keys`]. The first keys of an org
-//!   are committed test keys (`src/testing/keys/`), later ones are
-//!   generated.
-//! - Management routes: Okta's `PUT` replaces the app, so one without
-//!   `settings.oauthClient.dpop_bound_access_tokens` sets it to `false`
-//!   (the Apps API's documented default): send the whole app object as
-//!   read, with the field changed. `label` and `signOnMode`
-//!   (`OPENID_CONNECT`) are required; the app's keys are managed through
-//!   the JWKS API and ignored in a `PUT`.
-//! - Registration takes `dpop_bound_access_tokens` (RFC 9449 §5.2 client
-//!   metadata; Okta's registration schema does not list it, its Apps API
-//!   does) and defaults it to [`DEFAULT_REGISTERED_DPOP`] (`true`, as for
-//!   new service apps in Okta); set it through the Apps API to be sure of
-//!   it on a real org. Registration takes service apps only
-//!   (`application_type: service`, `grant_types: [client_credentials]`,
-//!   `response_types` `[token]`, `[]` or absent,
-//!   `token_endpoint_auth_method: private_key_jwt`, inline `jwks`; no
-//!   `jwks_uri`), each refused otherwise with `invalid_client_metadata`
-//!   naming the field, as are private key members and ES512/P-521 keys.
-//! - An app created through the API has no grant and no role; one
-//!   registered with [`MockOkta::register_service_app`] has a grant per
-//!   `okta.*` scope and [`DEFAULT_ADMIN_ROLE`] unless
-//!   [`ServiceApp::without_admin_role`]. Any admin role lets a token through
-//!   (as far as its scopes reach): the fake org does not model what each
-//!   role permits.
-//! - A deactivated app gets no token (`invalid_client`), and its tokens are
-//!   refused by the management API (`401 E0000011`); so are a deleted
-//!   app's. A revoked grant stops new tokens for its scope; tokens already
-//!   issued keep it until they expire.
-//! - Errors the spec leaves open: granting a scope twice is
-//!   `400 E0000001` (`scopeId`); assigning the same role twice is
-//!   `409 E0000090`; an unknown path under the management routes is
-//!   `404 E0000007`, a method it does not take `405 E0000022` with `Allow`;
-//!   a body that is not the JSON object expected is `400 E0000003`;
-//!   `DELETE /api/v1/api-tokens/current` with an access token is
-//!   `403 E0000006` (only an API token has a "current" one).
-//! - Key and grant lists are oldest first; `GET /api/v1/apps` takes `q`
-//!   (label prefix, case-insensitive) and no paging. The JWKS list is a
-//!   bare array, as Okta's specification types it (one of its examples
-//!   wraps it in `jwks.keys`). Activating an active key, deactivating an
-//!   inactive one, and the app lifecycle calls are idempotent (`200`).
+//! For the directory and mounted routes, see [`fixtures`].
+//!
+#![doc = include_str!("decisions.md")]
 
 mod access_token;
 mod admin;
@@ -208,8 +123,11 @@ mod app;
 mod assertion;
 mod client_auth;
 mod custom_server;
+mod directory;
 mod discovery;
+pub mod fixtures;
 mod jwt;
+mod mounted;
 mod proof;
 mod rate_bucket;
 mod reply;
@@ -237,6 +155,15 @@ pub use admin::{
 pub use app::{DEFAULT_TOKEN_LIFETIME, MAX_KEYS, MIN_RSA_BITS, ServiceApp};
 pub use assertion::{CLOCK_SKEW, OKTA_MAX_ASSERTION_LIFETIME};
 pub use custom_server::{CustomServer, DEFAULT_AUDIENCE_PREFIX, JWKS_MAX_AGE};
+pub use directory::{
+    ADMIN_USER_ID, ADMIN_USER_LOGIN, DEFAULT_FIRST_NAME, DEFAULT_LAST_NAME, DEFAULT_USER_STATUS,
+    DEFAULT_USER_TYPE_ID, END_USER_ID, END_USER_LOGIN, EVERYONE_GROUP_ID, GROUP_MEMBERS_PAGE_LIMIT,
+    GROUPS_PAGE_LIMIT, GROUPS_QUERY_LIMIT, MockGroup, MockUser, USERS_PAGE_LIMIT,
+    USERS_QUERY_LIMIT, UserStatus,
+};
+pub use mounted::{
+    ApiRequest, ApiResponse, ApiRoute, Caller, DEFAULT_ROUTE_SCOPES, DEFAULT_ROUTE_STATUS,
+};
 pub use proof::MAX_PROOF_AGE;
 pub use rate_bucket::OKTA_RATE_WINDOW;
 pub use reply::{Fault, OVERSIZED_BODY_LEN, RATE_LIMIT};
@@ -268,6 +195,11 @@ impl MockOkta {
         Mock::given(method("GET"))
             .and(path_regex(discovery::PATHS))
             .respond_with(discovery::Discovery(Arc::clone(&shared)))
+            .mount(&server)
+            .await;
+        Mock::given(mounted::MountedMatch(Arc::clone(&shared)))
+            .respond_with(mounted::MountedEndpoint(Arc::clone(&shared)))
+            .with_priority(1) // before every built-in route
             .mount(&server)
             .await;
         Mock::given(path_regex(admin::PATHS))

@@ -87,6 +87,16 @@ impl Reply {
         self
     }
 
+    /// Adds a header line, keeping those of the same name (`Link`).
+    pub(crate) fn append_header(
+        mut self,
+        name: http::HeaderName,
+        value: http::HeaderValue,
+    ) -> Self {
+        self.template = Box::new(self.template.append_header(name, value));
+        self
+    }
+
     /// An OAuth 2.0 error document, with the token endpoint's cache headers.
     pub(crate) fn oauth(status: u16, error: &str, description: &str) -> Self {
         Self::json(
@@ -161,10 +171,31 @@ pub(crate) fn answer(
     shared: &Shared,
     state: &mut State,
     endpoint: Endpoint,
-    mut log: ReceivedRequest,
+    log: ReceivedRequest,
     now: u64,
     serve: impl FnOnce(&mut State) -> Reply,
 ) -> ResponseTemplate {
+    let mut admission = admit(state, endpoint, &log.path, now);
+    let reply = match admission.early.take() {
+        Some(reply) => reply,
+        None => serve(state),
+    };
+    admission.conclude(shared, state, reply, log)
+}
+
+/// What happened to a request before it was served: the fault queued for
+/// it and what it found in its rate-limit bucket. [`answer`] in two halves,
+/// for a route that serves without the lock held.
+pub(crate) struct Admission {
+    /// The answer already decided (a fault, `429`), if any.
+    pub(crate) early: Option<Reply>,
+    take: Option<Take>,
+    delay: Option<Duration>,
+}
+
+/// Takes the next fault queued for `endpoint` and counts the request in its
+/// bucket (management API only).
+pub(crate) fn admit(state: &mut State, endpoint: Endpoint, path: &str, now: u64) -> Admission {
     let faults = match endpoint {
         Endpoint::Token => &mut state.token_faults,
         Endpoint::Api => &mut state.api_faults,
@@ -176,26 +207,40 @@ pub(crate) fn answer(
         _ => None,
     };
     let take = match (endpoint, state.buckets.as_mut()) {
-        (Endpoint::Api, Some(buckets)) => Some(buckets.take(&log.path, now)),
+        (Endpoint::Api, Some(buckets)) => Some(buckets.take(path, now)),
         _ => None,
     };
-    let mut reply = match fault.and_then(|fault| fault_reply(&fault, endpoint, now)) {
-        Some(reply) => reply,
+    let early = match fault.and_then(|fault| fault_reply(&fault, endpoint, now)) {
+        Some(reply) => Some(reply),
         None if take.is_some_and(|take| !take.allowed) => {
             state.rate_limited += 1;
-            rate_limited()
+            Some(rate_limited())
         }
-        None => serve(state),
+        None => None,
     };
-    reply.bucket = take;
-    let (status, mut template, request_id) = reply.finish(shared, state);
-    if let Some(delay) = delay {
-        template = template.set_delay(delay);
+    Admission { early, take, delay }
+}
+
+impl Admission {
+    /// Finishes `reply` (headers, the bucket's counts, the fault's delay)
+    /// and logs the request with its status and request id.
+    pub(crate) fn conclude(
+        self,
+        shared: &Shared,
+        state: &mut State,
+        mut reply: Reply,
+        mut log: ReceivedRequest,
+    ) -> ResponseTemplate {
+        reply.bucket = self.take;
+        let (status, mut template, request_id) = reply.finish(shared, state);
+        if let Some(delay) = self.delay {
+            template = template.set_delay(delay);
+        }
+        log.status = status;
+        log.request_id = request_id;
+        state.record(log);
+        template
     }
-    log.status = status;
-    log.request_id = request_id;
-    state.record(log);
-    template
 }
 
 /// Which kind of endpoint a fault hits: it decides the error document.

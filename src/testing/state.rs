@@ -48,7 +48,8 @@ pub struct ReceivedRequest {
     /// The DPoP proof's claims, decoded.
     pub proof_claims: Option<Value>,
     /// The JSON body of a request to a management route of
-    /// [`AdminRoute`](super::AdminRoute), as sent; `None` for other
+    /// [`AdminRoute`](super::AdminRoute) or a mounted
+    /// [`ApiRoute`](super::ApiRoute), as sent; `None` for other
     /// requests and for bodies that are empty or not JSON. (Header values,
     /// `Authorization` included, are never copied into it.)
     pub body: Option<Value>,
@@ -109,6 +110,10 @@ pub(crate) struct State {
     pub(crate) buckets: Option<Buckets>,
     /// How many management API requests the buckets answered with `429`.
     pub(crate) rate_limited: usize,
+    /// Users and groups.
+    pub(crate) directory: super::directory::Directory,
+    /// The routes tests mounted.
+    pub(crate) mounted: super::mounted::Mounted,
 }
 
 impl State {

@@ -21,6 +21,8 @@ mod mock_okta;
 mod mock_okta_admin;
 #[cfg(feature = "test-util")]
 mod mock_okta_custom_server;
+#[cfg(feature = "test-util")]
+mod mock_okta_directory;
 mod org_url;
 #[cfg(all(feature = "middleware", feature = "test-util"))]
 mod pacing;

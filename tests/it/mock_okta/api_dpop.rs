@@ -165,13 +165,13 @@ async fn resource_proofs_must_carry_a_uri_htu() {
     // …and is refused where its htu is no URI, holds a query or a fragment,
     // or is not the request's htu by the rule (Okta wants `@`, not `%40`).
     // The crate's own proof for the same request passes authentication
-    // (then 404: the fake org has no groups).
+    // (then 404: the fake org has no such user).
     for (path, htu) in [
-        ("api/v1/groups/a%20b", "api/v1/groups/a b"),
-        ("api/v1/groups/a%23b", "api/v1/groups/a#b"),
-        ("api/v1/groups/a%3Fb", "api/v1/groups/a?b"),
-        ("api/v1/groups/caf%C3%A9", "api/v1/groups/café"),
-        ("api/v1/groups/a%40b", "api/v1/groups/a%40b"),
+        ("api/v1/users/a%20b", "api/v1/users/a b"),
+        ("api/v1/users/a%23b", "api/v1/users/a#b"),
+        ("api/v1/users/a%3Fb", "api/v1/users/a?b"),
+        ("api/v1/users/caf%C3%A9", "api/v1/users/café"),
+        ("api/v1/users/a%40b", "api/v1/users/a%40b"),
     ] {
         let url = Url::parse(&format!("{base}/{path}")).unwrap();
         let r = get(&url, &auth, Some(&hand_made(&format!("{base}/{htu}")))).await;

@@ -92,7 +92,7 @@ async fn ssws_tokens_are_checked_and_revocable() {
     assert_eq!(get(&me, "SSWS 00api-token", None).await.status, 401);
     let missing = answer(reqwest::get(me.clone()).await.unwrap()).await;
     assert_eq!(missing.status, 401);
-    let unknown = okta.org_url().endpoint("api/v1/groups");
+    let unknown = okta.org_url().endpoint("api/v1/zones");
     okta.register_api_token("00other");
     assert_eq!(
         get(&unknown, "SSWS 00other", None).await.body["errorCode"],
