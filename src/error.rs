@@ -5,6 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
 
+use crate::rotation::RotationError;
+
 /// Everything that can go wrong while getting or using an Okta credential.
 ///
 /// Each variant's documentation says what causes it and what the caller
@@ -92,6 +94,17 @@ pub enum Error {
     /// Not transient: it points at a server or configuration mismatch.
     #[error("dpop: {0}")]
     Dpop(String),
+
+    /// A key rotation ([`KeyRotation`](crate::rotation::KeyRotation))
+    /// stopped at a step: the [`RotationError`] names it, lists the steps
+    /// done before it and holds the cause (its
+    /// [`source`](std::error::Error::source)). Fix the cause (or wait, when
+    /// it [`is_transient`](Error::is_transient)) and run the rotation
+    /// again: the steps done are skipped. The questions
+    /// ([`status`](Error::status), [`oauth_error`](Error::oauth_error), …)
+    /// answer for the cause.
+    #[error(transparent)]
+    Rotation(Box<RotationError>),
 }
 
 /// Why a reqwest error happened, in a short fixed phrase chosen from its
@@ -184,6 +197,7 @@ impl Error {
             // A client that cannot be built stays unbuildable.
             Error::Transport(e) => !e.is_builder(),
             Error::Timeout | Error::RateLimited { .. } => true,
+            Error::Rotation(e) => e.cause().is_transient(),
             _ => self.status().is_some_and(|s| {
                 s.is_server_error()
                     || s == StatusCode::REQUEST_TIMEOUT
@@ -199,6 +213,7 @@ impl Error {
             Error::MalformedResponse { status, .. } => *status,
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             Error::Transport(e) => e.status(),
+            Error::Rotation(e) => e.cause().status(),
             _ => None,
         }
     }
@@ -207,6 +222,7 @@ impl Error {
     pub fn oauth_error(&self) -> Option<&OAuthError> {
         match self {
             Error::OAuth(e) => Some(e),
+            Error::Rotation(e) => e.cause().oauth_error(),
             _ => None,
         }
     }
@@ -218,6 +234,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::RateLimited { retry_after, .. } => *retry_after,
+            Error::Rotation(e) => e.cause().retry_after(),
             _ => None,
         }
     }

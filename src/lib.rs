@@ -20,7 +20,9 @@
 //! reuse tokens: fresh reads take no lock, one fetch runs at a time, and
 //! tokens are refreshed ahead of expiry. [`OktaConfig`] builds a ready,
 //! cached source from the settings Okta's SDKs read (`okta.yaml`,
-//! `OKTA_CLIENT_*`).
+//! `OKTA_CLIENT_*`). A service app's key rotates while it runs
+//! ([`ServiceAppSource::rotate_key`], and the staged, re-runnable
+//! [`rotation::KeyRotation`] against the app's keys in Okta).
 //!
 //! # Quick start
 //!
@@ -103,6 +105,7 @@ mod key;
 mod middleware;
 mod org;
 mod rate_limit;
+pub mod rotation;
 pub mod service_app;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

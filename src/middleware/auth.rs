@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use http::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
@@ -80,6 +81,11 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 /// is used as it is. [`OktaAuth::uncached`] asks the source for every
 /// request.
 ///
+/// **Switching sources.** [`switch_source`](Self::switch_source) moves a
+/// running `OktaAuth` (all its clones) to another source — an API token to
+/// the service app replacing it — after checking that the new source gets a
+/// token, so no request fails in between.
+///
 /// **User-Agent.** The requests it authorizes carry [`USER_AGENT`](crate::USER_AGENT)
 /// (`okta-auth/{version}`), after the request's own `User-Agent` products if
 /// it has one, unless turned off with [`user_agent`](Self::user_agent).
@@ -145,10 +151,35 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 #[derive(Clone)]
 pub struct OktaAuth {
     org: OrgUrl,
-    source: Arc<dyn TokenSource>,
-    /// The type of `source` as held here, for `Debug`.
-    source_type: &'static str,
+    /// The source in use, shared by every clone and replaced as a whole by
+    /// [`OktaAuth::switch_source`].
+    source: Arc<ArcSwap<Held>>,
     user_agent: bool,
+}
+
+/// A source as `OktaAuth` holds it.
+struct Held {
+    source: Arc<dyn TokenSource>,
+    /// Its type, for `Debug`.
+    type_name: &'static str,
+}
+
+impl Held {
+    fn new<S: TokenSource + 'static>(source: S) -> Self {
+        Self {
+            source: Arc::new(source),
+            type_name: std::any::type_name::<S>(),
+        }
+    }
+
+    /// `source` as [`OktaAuth::new`] keeps it: cached unless it is already.
+    fn cached<S: TokenSource + 'static>(source: S) -> Self {
+        if source.is_cached() {
+            Self::new(source)
+        } else {
+            Self::new(CachingTokenSource::new(source))
+        }
+    }
 }
 
 impl OktaAuth {
@@ -171,11 +202,7 @@ impl OktaAuth {
     /// a [`CachingTokenSource`] (`source.cached()`,
     /// [`CachingTokenSource::builder`]).
     pub fn new<S: TokenSource + 'static>(org_url: OrgUrl, source: S) -> Self {
-        if source.is_cached() {
-            Self::with_source(org_url, source)
-        } else {
-            Self::with_source(org_url, CachingTokenSource::new(source))
-        }
+        Self::with_source(org_url, Held::cached(source))
     }
 
     /// Authorizes requests to `org_url` asking `source` for a token on
@@ -185,16 +212,65 @@ impl OktaAuth {
     /// [`ServiceAppSource`](crate::ServiceAppSource) this costs a token
     /// request per API request: use [`OktaAuth::new`].
     pub fn uncached<S: TokenSource + 'static>(org_url: OrgUrl, source: S) -> Self {
-        Self::with_source(org_url, source)
+        Self::with_source(org_url, Held::new(source))
     }
 
-    fn with_source<S: TokenSource + 'static>(org: OrgUrl, source: S) -> Self {
+    fn with_source(org: OrgUrl, source: Held) -> Self {
         Self {
             org,
-            source: Arc::new(source),
-            source_type: std::any::type_name::<S>(),
+            source: Arc::new(ArcSwap::from_pointee(source)),
             user_agent: Self::DEFAULT_USER_AGENT,
         }
+    }
+
+    /// Moves this `OktaAuth` and every clone of it — the one inside a
+    /// `ClientWithMiddleware` included — to `source`, for example from an
+    /// [`ApiTokenSource`](crate::ApiTokenSource) to the service app that
+    /// replaces it, without rebuilding the HTTP client and without a failed
+    /// request in between.
+    ///
+    /// `source` is cached as [`OktaAuth::new`] caches it (wrapped in a
+    /// [`CachingTokenSource`] unless [`TokenSource::is_cached`]), even if
+    /// this `OktaAuth` was made [`uncached`](Self::uncached). Then a token is
+    /// fetched from it: if that fails, the error is returned and the
+    /// current source stays in place, so a source that cannot get a token
+    /// never reaches the traffic. On success the source is replaced in one
+    /// atomic store (and its cache already holds the token): requests that
+    /// start from then on use it; a request in flight finishes with the
+    /// token it holds, and if that token is refused (`401`) its retry takes
+    /// a token from the new source.
+    ///
+    /// Keep a clone to switch later, since the client builder takes the
+    /// middleware by value:
+    ///
+    /// ```no_run
+    /// use okta_auth::{ApiTokenSource, OktaAuth, OrgUrl, ServiceAppSource};
+    /// use reqwest_middleware::ClientBuilder;
+    ///
+    /// # async fn run(org: OrgUrl, service_app: ServiceAppSource) -> Result<(), okta_auth::Error> {
+    /// let auth = OktaAuth::new(org.clone(), ApiTokenSource::new("00abc…")?);
+    /// let client = ClientBuilder::new(reqwest::Client::new()).with(auth.clone()).build();
+    /// // … later, with the service app provisioned:
+    /// auth.switch_source(service_app).await?;
+    /// // `client` now authorizes with the service app's tokens.
+    /// # Ok(()) }
+    /// ```
+    pub async fn switch_source<S: TokenSource + 'static>(&self, source: S) -> Result<(), Error> {
+        let held = Held::cached(source);
+        held.source.token().await?;
+        let type_name = held.type_name;
+        let old = self.source.swap(Arc::new(held));
+        tracing::info!(
+            from = old.type_name,
+            to = type_name,
+            "okta token source switched"
+        );
+        Ok(())
+    }
+
+    /// The source in use now.
+    fn current_source(&self) -> Arc<dyn TokenSource> {
+        Arc::clone(&self.source.load().source)
     }
 
     /// Whether requests to the org carry [`USER_AGENT`](crate::USER_AGENT)
@@ -256,7 +332,11 @@ impl OktaAuth {
         loop {
             let token = match again.take() {
                 Some(t) => t,
-                None => self.source.token().await.map_err(middleware_error)?,
+                None => self
+                    .current_source()
+                    .token()
+                    .await
+                    .map_err(middleware_error)?,
             };
             // Taken before the credentials go in: a retry or a redirect
             // starts from the caller's own headers.
@@ -296,12 +376,16 @@ impl OktaAuth {
                     // it).
                     Unauthorized::NewToken if replaced => None,
                     Unauthorized::NewToken => {
-                        self.source.invalidate(&token);
+                        // The source in use now: after a switch, the new
+                        // one (where the report is a no-op) gives the retry
+                        // its token.
+                        let source = self.current_source();
+                        source.invalidate(&token);
                         match spare {
                             // No retry: the next request gets the new token.
                             None => None,
                             Some(_) => {
-                                let fresh = self.source.token().await.map_err(middleware_error)?;
+                                let fresh = source.token().await.map_err(middleware_error)?;
                                 // The same token (an API token, or a cache
                                 // backing off forced refreshes) would be
                                 // refused the same way.
@@ -501,7 +585,7 @@ impl fmt::Debug for OktaAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OktaAuth")
             .field("org", &self.org)
-            .field("source", &self.source_type)
+            .field("source", &self.source.load().type_name)
             .field("user_agent", &self.user_agent)
             .finish_non_exhaustive()
     }

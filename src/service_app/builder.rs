@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderValue;
@@ -179,7 +180,7 @@ impl ServiceAppSourceBuilder {
             ));
         }
         let auth = match (self.private_key, self.client_secret) {
-            (Some(key), None) => ClientAuth::PrivateKey(key),
+            (Some(key), None) => ClientAuth::PrivateKey(ArcSwap::from_pointee(key)),
             (None, Some(secret)) => ClientAuth::Secret(basic_auth(&client_id, &secret)?),
             (None, None) => {
                 return Err(config(
@@ -234,12 +235,8 @@ impl ServiceAppSourceBuilder {
             (_, Some(key)) => Some(key),
             (_, None) => Some(DpopKey::generate()),
         };
-        if let (ClientAuth::PrivateKey(signing), Some(dpop)) = (&auth, &dpop_key)
-            && signing.thumbprint() == dpop.thumbprint()
-        {
-            return Err(config(
-                "the dpop key must not be the client-assertion key: use a separate P-256 key",
-            ));
+        if let (ClientAuth::PrivateKey(signing), Some(dpop)) = (&auth, &dpop_key) {
+            check_not_dpop_key(&signing.load(), dpop)?;
         }
         let http = match self.http_client {
             Some(client) => client,
@@ -265,6 +262,18 @@ impl ServiceAppSourceBuilder {
             }),
         })
     }
+}
+
+/// Refuses a client-assertion key that is the DPoP key (the same
+/// thumbprint): Okta wants them separate. Checked by `build` and by
+/// [`ServiceAppSource::rotate_key`].
+pub(super) fn check_not_dpop_key(signing: &SigningKey, dpop: &DpopKey) -> Result<(), Error> {
+    if signing.thumbprint() == dpop.thumbprint() {
+        return Err(Error::Config(
+            "the dpop key must not be the client-assertion key: use a separate P-256 key".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// RFC 6749 `scope-token`: `%x21 / %x23-5B / %x5D-7E`.

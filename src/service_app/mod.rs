@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use http::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
 use http::{Method, StatusCode};
@@ -70,7 +71,9 @@ pub enum DpopMode {
 /// [`OktaConfig::token_source`](crate::OktaConfig::token_source) cache it
 /// for you; to call `token()` yourself, wrap it once
 /// ([`cached`](crate::TokenSourceExt::cached)) and share that. Cloning is
-/// cheap and clones share the DPoP key.
+/// cheap and clones share the DPoP key and the signing key: a
+/// [`rotate_key`](Self::rotate_key) on one is seen by all, so a running
+/// service switches to a new key without being rebuilt.
 ///
 /// Each token request carries `User-Agent:`
 /// [`okta-auth/{version}`](crate::USER_AGENT), and each fetch runs in a
@@ -122,7 +125,9 @@ struct Config {
 }
 
 enum ClientAuth {
-    PrivateKey(SigningKey),
+    /// The key assertions are signed with: swapped as a whole by
+    /// [`ServiceAppSource::rotate_key`], read once per assertion.
+    PrivateKey(ArcSwap<SigningKey>),
     /// The whole `Authorization: Basic …` value, marked sensitive.
     Secret(HeaderValue),
 }
@@ -166,6 +171,67 @@ impl ServiceAppSource {
         self.inner.dpop_key.as_ref()
     }
 
+    /// The key client assertions are signed with now; `None` for a source
+    /// that authenticates with a client secret. After a
+    /// [`rotate_key`](Self::rotate_key) this is the new key, in every clone.
+    pub fn signing_key(&self) -> Option<SigningKey> {
+        match &self.inner.auth {
+            ClientAuth::PrivateKey(slot) => Some(SigningKey::clone(&slot.load())),
+            ClientAuth::Secret(_) => None,
+        }
+    }
+
+    /// Replaces the key client assertions are signed with, in this source
+    /// and every clone of it (a cache or an `OktaAuth` over a clone
+    /// included), in one atomic store; returns the key it replaces.
+    ///
+    /// Register the new key with the app (active) first: from now on every
+    /// token request signs with it, with its `kid`. Nothing else changes:
+    /// a token request that has already minted its assertion finishes with
+    /// the old key, tokens already fetched (and cached) stay in use until
+    /// they expire, and the DPoP key — to which those tokens are bound —
+    /// stays. To get a token with the new key at once, call
+    /// [`token`](TokenSource::token) on this (uncached) source, or
+    /// [`invalidate`](TokenSource::invalidate) a cache's token.
+    /// [`rotation::KeyRotation`](crate::rotation::KeyRotation) runs the
+    /// whole rotation (add, switch, prove, deactivate, delete) with Okta's
+    /// management API.
+    ///
+    /// Fails with [`Error::Config`], changing nothing, when the source
+    /// authenticates with a client secret, or when `key` is the DPoP key
+    /// (the same thumbprint; [`build`](ServiceAppSourceBuilder::build)
+    /// refuses that too).
+    ///
+    /// ```no_run
+    /// use okta_auth::{ServiceAppSource, SigningKey};
+    ///
+    /// # fn run(source: ServiceAppSource) -> Result<(), okta_auth::Error> {
+    /// let new_key = SigningKey::generate_p256().with_kid("orders-2025-06");
+    /// // … register new_key.public_jwk() with the app, then:
+    /// let old_key = source.rotate_key(new_key)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn rotate_key(&self, key: SigningKey) -> Result<SigningKey, Error> {
+        let c = &*self.inner;
+        let ClientAuth::PrivateKey(slot) = &c.auth else {
+            return Err(Error::Config(
+                "this source authenticates with a client secret: there is no key to rotate".into(),
+            ));
+        };
+        if let Some(dpop) = &c.dpop_key {
+            builder::check_not_dpop_key(&key, dpop)?;
+        }
+        let new_kid = key.kid().map(str::to_owned);
+        let old = slot.swap(Arc::new(key));
+        tracing::info!(
+            client_id = c.client_id.as_str(),
+            old_kid = old.kid(),
+            new_kid = new_kid.as_deref(),
+            "okta client-assertion key replaced"
+        );
+        Ok(Arc::unwrap_or_clone(old))
+    }
+
     /// One token POST with a fresh assertion and, with DPoP, a fresh proof
     /// carrying the remembered nonce.
     async fn attempt(&self) -> Result<Attempt, Error> {
@@ -181,7 +247,9 @@ impl ServiceAppSource {
             .header(USER_AGENT, crate::user_agent::value());
         match &c.auth {
             ClientAuth::PrivateKey(key) => {
-                assertion = zeroize::Zeroizing::new(key.client_assertion(
+                // The key in place now signs this assertion; a rotation
+                // after this line changes the next one, not this request.
+                assertion = zeroize::Zeroizing::new(key.load().client_assertion(
                     &c.client_id,
                     &c.endpoint,
                     c.assertion_lifetime,
@@ -377,8 +445,12 @@ impl TokenSource for ServiceAppSource {
 impl fmt::Debug for ServiceAppSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &*self.inner;
+        let key;
         let auth: &dyn fmt::Debug = match &c.auth {
-            ClientAuth::PrivateKey(key) => key,
+            ClientAuth::PrivateKey(slot) => {
+                key = slot.load_full();
+                &key
+            }
             ClientAuth::Secret(_) => &"client_secret [redacted]",
         };
         f.debug_struct("ServiceAppSource")

@@ -27,6 +27,8 @@ mod org_url;
 #[cfg(all(feature = "middleware", feature = "test-util"))]
 mod pacing;
 mod raw_server;
+#[cfg(feature = "test-util")]
+mod rotation;
 mod service_app;
 #[cfg(feature = "test-util")]
 mod service_app_mock_okta;
