@@ -2,11 +2,18 @@
 //! name the setting and its origin, files read with caps, secrets never
 //! shown. Shared helpers live here; each behaviour has a module of its own.
 
+mod capture;
 mod files;
+mod hints;
 mod key_path;
 mod layers;
 mod messages;
+#[cfg(all(feature = "test-util", feature = "middleware"))]
+mod proxy;
 mod redaction;
+mod settings;
+#[cfg(all(feature = "test-util", feature = "middleware"))]
+mod shared_client;
 
 use std::path::PathBuf;
 
