@@ -25,6 +25,10 @@ impl TokenSource for Prefetched {
     async fn token(&self) -> Result<AccessToken, Error> {
         Ok(self.0.clone())
     }
+    /// No I/O: `OktaAuth::new` uses it as it is.
+    fn is_cached(&self) -> bool {
+        true
+    }
 }
 
 /// A fresh loopback server and a fresh client (its own connection pool) for

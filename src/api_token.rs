@@ -45,6 +45,12 @@ impl TokenSource for ApiTokenSource {
     async fn token(&self) -> Result<AccessToken, Error> {
         Ok(self.token.clone())
     }
+
+    /// `true`: the token is at hand, there is nothing to cache (see
+    /// [`TokenSource::is_cached`]).
+    fn is_cached(&self) -> bool {
+        true
+    }
 }
 
 impl fmt::Debug for ApiTokenSource {

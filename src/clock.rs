@@ -19,8 +19,13 @@ pub(crate) fn system_now() -> SystemTime {
         std::sync::OnceLock::new();
     #[allow(clippy::disallowed_methods)]
     let (wall, mono) = *ANCHOR.get_or_init(|| (SystemTime::now(), std::time::Instant::now()));
-    let elapsed = now().into_std().saturating_duration_since(mono);
-    wall + elapsed
+    // A paused test runtime's clock can stand before the anchor (another
+    // test set it later): count backwards then, so wall time never stalls.
+    let now = now().into_std();
+    match now.checked_duration_since(mono) {
+        Some(elapsed) => wall + elapsed,
+        None => wall.checked_sub(mono.duration_since(now)).unwrap_or(wall),
+    }
 }
 
 /// Seconds since the Unix epoch, for JWT claims.

@@ -46,8 +46,8 @@
 //! - `native-tls`: reqwest uses the platform's TLS library.
 //! - `middleware` *(default)*: `OktaAuth` (tokens on requests to the org,
 //!   `401` and DPoP-nonce retries, no credential to another origin) and
-//!   `OktaRateLimit` (waits out Okta's `429`s), reqwest-middleware
-//!   middleware.
+//!   `OktaRateLimit` (waits out Okta's `429`s and, when asked, paces
+//!   requests before them), reqwest-middleware middleware.
 //! - `test-util`: `testing::MockOkta`, a fake Okta org on loopback. **For
 //!   tests only.**
 //!
@@ -108,6 +108,7 @@ pub mod service_app;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 mod token;
+mod user_agent;
 
 pub use api_token::ApiTokenSource;
 pub use cache::{
@@ -125,6 +126,7 @@ pub use org::OrgUrl;
 pub use rate_limit::RateLimit;
 pub use service_app::{DpopMode, ServiceAppSource, ServiceAppSourceBuilder};
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
+pub use user_agent::USER_AGENT;
 
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;

@@ -87,6 +87,41 @@ fn server_now_secs(headers: &HeaderMap) -> u64 {
         .unwrap_or(0)
 }
 
+/// How long until the window of `headers` resets, counted from the
+/// response's arrival: `X-Rate-Limit-Reset − Date + 1 s` (the smallest
+/// reset when repeated; this machine's clock without `Date`; a reset in the
+/// past gives 1 s). `None` without a valid `X-Rate-Limit-Reset`. The first
+/// half of [`server_wait`], and what pacing counts to.
+pub(crate) fn reset_wait(headers: &HeaderMap) -> Option<Duration> {
+    let reset = smallest(headers, &X_RATE_LIMIT_RESET)?;
+    let now = server_now_secs(headers);
+    Some(Duration::from_secs(
+        reset.saturating_sub(now).saturating_add(1),
+    ))
+}
+
+/// The endpoint family of a request path, the key under which Okta's
+/// per-endpoint rate limits are tracked: the first three segments, with
+/// `/*` when more follow (`/api/v1/users`, `/api/v1/users/*`,
+/// `/oauth2/v1/token`). It approximates Okta's buckets, which give a
+/// collection (`/api/v1/users`) and its members (`/api/v1/users/{id}`,
+/// `/api/v1/users/me`) limits of their own.
+#[cfg(any(feature = "middleware", feature = "test-util"))]
+pub(crate) fn endpoint_family(path: &str) -> String {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let mut family = String::new();
+    for segment in segments.by_ref().take(3) {
+        family.push('/');
+        family.push_str(segment);
+    }
+    if family.is_empty() {
+        family.push('/');
+    } else if segments.next().is_some() {
+        family.push_str("/*");
+    }
+    family
+}
+
 /// How long the server says to wait after a `429` with `headers`, counted
 /// from the response's arrival; `None` when it does not say.
 ///
@@ -96,12 +131,10 @@ fn server_now_secs(headers: &HeaderMap) -> u64 {
 /// `X-Rate-Limit-Reset`, `Retry-After` (seconds, or an HTTP date against
 /// `Date`). Integer arithmetic only: no header value can overflow it.
 pub(crate) fn server_wait(headers: &HeaderMap) -> Option<Duration> {
-    let now = server_now_secs(headers);
-    if let Some(reset) = smallest(headers, &X_RATE_LIMIT_RESET) {
-        return Some(Duration::from_secs(
-            reset.saturating_sub(now).saturating_add(1),
-        ));
+    if let Some(wait) = reset_wait(headers) {
+        return Some(wait);
     }
+    let now = server_now_secs(headers);
     let after = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = after.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -168,6 +201,30 @@ mod tests {
         assert_eq!(server_wait(&h), Some(Duration::from_secs(3)));
         let h = headers(&[("retry-after", "whenever")]);
         assert_eq!(server_wait(&h), None);
+    }
+
+    #[test]
+    fn reset_wait_is_the_reset_part_of_the_rule() {
+        let h = headers(&[("date", DATE_2030), ("x-rate-limit-reset", "1893456010")]);
+        assert_eq!(reset_wait(&h), Some(Duration::from_secs(11)));
+        assert_eq!(reset_wait(&h), server_wait(&h));
+        assert_eq!(reset_wait(&headers(&[("retry-after", "7")])), None);
+    }
+
+    #[test]
+    #[cfg(any(feature = "middleware", feature = "test-util"))]
+    fn endpoint_families_are_the_first_three_segments() {
+        assert_eq!(endpoint_family("/api/v1/users"), "/api/v1/users");
+        assert_eq!(endpoint_family("/api/v1/users/"), "/api/v1/users");
+        assert_eq!(endpoint_family("/api/v1/users/me"), "/api/v1/users/*");
+        assert_eq!(
+            endpoint_family("/api/v1/apps/0oa1/credentials/jwks"),
+            "/api/v1/apps/*"
+        );
+        assert_eq!(endpoint_family("/oauth2/v1/token"), "/oauth2/v1/token");
+        assert_eq!(endpoint_family("/api"), "/api");
+        assert_eq!(endpoint_family("/"), "/");
+        assert_eq!(endpoint_family(""), "/");
     }
 
     #[test]

@@ -293,6 +293,23 @@ pub trait TokenSource: Send + Sync {
     fn invalidate(&self, rejected: &AccessToken) {
         let _ = rejected;
     }
+
+    /// Whether [`token`](Self::token) is already cheap enough to call for
+    /// every request: the source caches its tokens, or does no I/O.
+    ///
+    /// `OktaAuth::new` wraps a source that answers `false` in a
+    /// [`CachingTokenSource`](crate::CachingTokenSource), so that a service
+    /// app is not asked for a new token on every request; one that answers
+    /// `true` is used as it is, so a cache is never cached twice. [`CachingTokenSource`](crate::CachingTokenSource) and
+    /// [`ApiTokenSource`](crate::ApiTokenSource) answer `true`,
+    /// `ServiceAppSource` (one token request per call) `false`; `Arc`, `Box`
+    /// and `&` ask what they point to.
+    ///
+    /// A source of your own that caches, or hands out a fixed token,
+    /// should answer `true`. Defaults to `false`.
+    fn is_cached(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait]
@@ -302,6 +319,9 @@ impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
     }
     fn invalidate(&self, rejected: &AccessToken) {
         (**self).invalidate(rejected)
+    }
+    fn is_cached(&self) -> bool {
+        (**self).is_cached()
     }
 }
 
@@ -313,6 +333,9 @@ impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
     fn invalidate(&self, rejected: &AccessToken) {
         (**self).invalidate(rejected)
     }
+    fn is_cached(&self) -> bool {
+        (**self).is_cached()
+    }
 }
 
 #[async_trait]
@@ -322,6 +345,9 @@ impl<T: TokenSource + ?Sized> TokenSource for &T {
     }
     fn invalidate(&self, rejected: &AccessToken) {
         (**self).invalidate(rejected)
+    }
+    fn is_cached(&self) -> bool {
+        (**self).is_cached()
     }
 }
 
@@ -385,6 +411,35 @@ mod tests {
         tokio::time::advance(Duration::from_secs(61)).await;
         assert!(t.is_expired());
         assert_eq!(t.expires_in(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn pointers_ask_what_they_point_to() {
+        struct Cached;
+        #[async_trait]
+        impl TokenSource for Cached {
+            async fn token(&self) -> Result<AccessToken, Error> {
+                AccessToken::new(TokenType::Bearer, SECRET)
+            }
+            fn is_cached(&self) -> bool {
+                true
+            }
+        }
+        struct Plain;
+        #[async_trait]
+        impl TokenSource for Plain {
+            async fn token(&self) -> Result<AccessToken, Error> {
+                AccessToken::new(TokenType::Bearer, SECRET)
+            }
+        }
+        assert!(!Plain.is_cached());
+        assert!(Cached.is_cached());
+        let arc: Arc<dyn TokenSource> = Arc::new(Cached);
+        assert!(arc.is_cached());
+        let boxed: Box<dyn TokenSource> = Box::new(Cached);
+        assert!(boxed.is_cached());
+        assert!(<&Cached as TokenSource>::is_cached(&&Cached));
+        assert!(!Arc::new(Plain).is_cached());
     }
 
     #[test]

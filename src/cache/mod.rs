@@ -232,6 +232,11 @@ impl<S: TokenSource + 'static> TokenSource for CachingTokenSource<S> {
     fn invalidate(&self, rejected: &AccessToken) {
         CachingTokenSource::invalidate(self, rejected)
     }
+
+    /// `true`: a cache is not cached again (see [`TokenSource::is_cached`]).
+    fn is_cached(&self) -> bool {
+        true
+    }
 }
 
 impl<S> fmt::Debug for CachingTokenSource<S> {

@@ -11,8 +11,10 @@ use http::header::{
 use http::{Extensions, HeaderMap, Method, StatusCode};
 use reqwest::{Request, Response, redirect};
 use reqwest_middleware::{Middleware, Next};
+use tracing::Instrument;
 
 use super::middleware_error;
+use crate::cache::CachingTokenSource;
 use crate::challenge::{Challenge, asks_for_nonce, dpop_nonce};
 use crate::error::Error;
 use crate::org::OrgUrl;
@@ -68,6 +70,29 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 ///   redirect to another origin on its own while a DPoP token is in use, the
 ///   request fails with [`Error::Config`] so the misconfiguration is seen.
 ///
+/// **Caching.** [`OktaAuth::new`] caches what it is given: a source that is
+/// not cached already ([`TokenSource::is_cached`], e.g. a plain
+/// [`ServiceAppSource`](crate::ServiceAppSource)) is wrapped in a
+/// [`CachingTokenSource`] with the default policy, so tokens are reused
+/// until they near expiry; a [`CachingTokenSource`] (with your policy), an
+/// [`ApiTokenSource`](crate::ApiTokenSource) or
+/// [`OktaConfig::token_source`](crate::OktaConfig::token_source)'s source
+/// is used as it is. [`OktaAuth::uncached`] asks the source for every
+/// request.
+///
+/// **User-Agent.** The requests it authorizes carry [`USER_AGENT`](crate::USER_AGENT)
+/// (`okta-auth/{version}`), after the request's own `User-Agent` products if
+/// it has one, unless turned off with [`user_agent`](Self::user_agent).
+/// A user agent set on the `reqwest::Client` itself
+/// (`ClientBuilder::user_agent`) is invisible to a middleware and is
+/// replaced on those requests: set it on the request, or turn this off.
+///
+/// **Tracing.** Each request to the org runs in a `debug` span
+/// `okta_request` with `method`, `path` (never the query), and, once it
+/// ends, `retries` (authorization retries, 0 or 1), `redirects` and
+/// `status`; the events about it (a `401` retried) are inside. No field
+/// holds a credential.
+///
 /// **Cost.** The source is called through the object-safe
 /// [`TokenSource::token`], whose future is boxed (`async_trait`), so a
 /// request through `OktaAuth` costs one small allocation for it even when
@@ -121,6 +146,9 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 pub struct OktaAuth {
     org: OrgUrl,
     source: Arc<dyn TokenSource>,
+    /// The type of `source` as held here, for `Debug`.
+    source_type: &'static str,
+    user_agent: bool,
 }
 
 impl OktaAuth {
@@ -128,13 +156,58 @@ impl OktaAuth {
     /// request, as many as reqwest's default policy.
     pub const MAX_REDIRECTS: usize = 10;
 
-    /// Authorizes requests to `org_url` with tokens from `source` (usually
-    /// a cached source).
-    pub fn new(org_url: OrgUrl, source: impl TokenSource + 'static) -> Self {
-        Self {
-            org: org_url,
-            source: Arc::new(source),
+    /// Whether requests to the org carry [`USER_AGENT`](crate::USER_AGENT) unless told
+    /// otherwise: `true`.
+    pub const DEFAULT_USER_AGENT: bool = true;
+
+    /// Authorizes requests to `org_url` with tokens from `source`, cached:
+    /// a source that is not cached already ([`TokenSource::is_cached`]) is
+    /// wrapped in a [`CachingTokenSource`] with the default policy; one
+    /// that is (a [`CachingTokenSource`], an
+    /// [`ApiTokenSource`](crate::ApiTokenSource)) is used as it is.
+    ///
+    /// The cache made here is shared by clones of this `OktaAuth` but by
+    /// nobody else; to share one cache with other code, or to tune it, pass
+    /// a [`CachingTokenSource`] (`source.cached()`,
+    /// [`CachingTokenSource::builder`]).
+    pub fn new<S: TokenSource + 'static>(org_url: OrgUrl, source: S) -> Self {
+        if source.is_cached() {
+            Self::with_source(org_url, source)
+        } else {
+            Self::with_source(org_url, CachingTokenSource::new(source))
         }
+    }
+
+    /// Authorizes requests to `org_url` asking `source` for a token on
+    /// every request, with no cache of its own: for a source that caches
+    /// in a way [`TokenSource::is_cached`] does not tell, or a test that
+    /// must see every call. With a plain
+    /// [`ServiceAppSource`](crate::ServiceAppSource) this costs a token
+    /// request per API request: use [`OktaAuth::new`].
+    pub fn uncached<S: TokenSource + 'static>(org_url: OrgUrl, source: S) -> Self {
+        Self::with_source(org_url, source)
+    }
+
+    fn with_source<S: TokenSource + 'static>(org: OrgUrl, source: S) -> Self {
+        Self {
+            org,
+            source: Arc::new(source),
+            source_type: std::any::type_name::<S>(),
+            user_agent: Self::DEFAULT_USER_AGENT,
+        }
+    }
+
+    /// Whether requests to the org carry [`USER_AGENT`](crate::USER_AGENT)
+    /// (`okta-auth/{version}`), so that an org admin can tell them apart in
+    /// the System Log. A request that has its own `User-Agent` keeps it,
+    /// with `okta-auth/{version}` added after it (unless it already names
+    /// `okta-auth/`). Turn it off to keep a user agent set on the
+    /// `reqwest::Client` itself, which a middleware cannot see and would
+    /// replace. Token requests carry it either way. Defaults to
+    /// [`DEFAULT_USER_AGENT`](Self::DEFAULT_USER_AGENT).
+    pub fn user_agent(mut self, send: bool) -> Self {
+        self.user_agent = send;
+        self
     }
 
     /// The org whose requests are authorized.
@@ -161,13 +234,19 @@ impl OktaAuth {
         })
     }
 
-    /// Sends an org request with a token: the retries and redirects.
+    /// Sends an org request with a token: the retries and redirects,
+    /// counted in `tally`.
     async fn send(
         &self,
         mut req: Request,
         extensions: &mut Extensions,
         next: Next<'_>,
+        tally: &mut Tally,
     ) -> reqwest_middleware::Result<Response> {
+        if self.user_agent {
+            // Before the loop: retries and redirects start from this.
+            crate::user_agent::add_to(req.headers_mut());
+        }
         let mut auth_retried = false;
         // The token in use was fetched for this request after a 401.
         let mut replaced = false;
@@ -237,9 +316,10 @@ impl OktaAuth {
                 };
                 match (spare, retry_with) {
                     (Some(spare), Some((retry_with, new_token))) => {
-                        tracing::debug!("okta refused the request (401); retrying once");
+                        tracing::debug!(new_token, "okta refused the request (401); retrying once");
                         replaced = new_token;
                         auth_retried = true;
+                        tally.retries += 1;
                         again = Some(retry_with);
                         req = spare;
                         continue;
@@ -255,6 +335,7 @@ impl OktaAuth {
                     return Ok(resp);
                 };
                 redirects += 1;
+                tally.redirects = redirects;
                 if self.org.is_same_origin(follow.url()) {
                     again = Some(token);
                     req = follow;
@@ -266,6 +347,15 @@ impl OktaAuth {
             }
         }
     }
+}
+
+/// What one request through [`OktaAuth::send`] took, for its span.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Authorization retries (a `401` answered).
+    retries: u32,
+    /// Redirects followed.
+    redirects: usize,
 }
 
 /// What to do about a `401`, from its challenges (see the table on
@@ -385,7 +475,25 @@ impl Middleware for OktaAuth {
         if !self.org.is_same_origin(req.url()) || req.headers().contains_key(AUTHORIZATION) {
             return next.run(req, extensions).await;
         }
-        self.send(req, extensions, next).await
+        let span = tracing::debug_span!(
+            "okta_request",
+            method = %req.method(),
+            path = req.url().path(),
+            retries = tracing::field::Empty,
+            redirects = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        let mut tally = Tally::default();
+        let result = self
+            .send(req, extensions, next, &mut tally)
+            .instrument(span.clone())
+            .await;
+        span.record("retries", tally.retries);
+        span.record("redirects", tally.redirects);
+        if let Ok(resp) = &result {
+            span.record("status", resp.status().as_u16());
+        }
+        result
     }
 }
 
@@ -393,6 +501,8 @@ impl fmt::Debug for OktaAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OktaAuth")
             .field("org", &self.org)
+            .field("source", &self.source_type)
+            .field("user_agent", &self.user_agent)
             .finish_non_exhaustive()
     }
 }

@@ -1,8 +1,9 @@
 //! Middleware for [`reqwest_middleware`]: [`OktaAuth`] puts a token on every
-//! request to the Okta org, [`OktaRateLimit`] waits out Okta's rate limits.
-//! The stacking order is documented on [`OktaRateLimit`]; what `OktaAuth`
-//! does about each kind of `401` (a new token, a fresh proof, or nothing)
-//! and how its errors come back, on [`OktaAuth`].
+//! request to the Okta org, [`OktaRateLimit`] waits out Okta's rate limits
+//! and, when asked, paces requests before them (off by default). The
+//! stacking order and pacing are documented on [`OktaRateLimit`]; what
+//! `OktaAuth` does about each kind of `401` (a new token, a fresh proof, or
+//! nothing) and how its errors come back, on [`OktaAuth`].
 
 mod auth;
 mod rate_limit;

@@ -120,7 +120,10 @@ impl ServiceAppSourceBuilder {
     /// URL) and fails with [`Error::Config`](crate::Error::Config) instead
     /// of using the answer, but cannot take back what was sent. The
     /// [`timeout`](Self::timeout) still applies
-    /// per request. Defaults to a client that follows no redirects, with
+    /// per request, and so does the `User-Agent`
+    /// ([`USER_AGENT`](crate::USER_AGENT)), which replaces one set on the
+    /// client (reqwest gives no way to read it, so it cannot be added to).
+    /// Defaults to a client that follows no redirects, with
     /// the default [`timeout`](Self::timeout) (see [`DEFAULT_TOKEN_REQUEST_TIMEOUT`]).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use http::header::{AUTHORIZATION, HeaderValue};
+use http::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
 use http::{Method, StatusCode};
+use tracing::Instrument;
 use url::Url;
 
 pub use builder::ServiceAppSourceBuilder;
@@ -64,9 +65,16 @@ pub enum DpopMode {
 /// or, for custom authorization servers, a client secret, with DPoP.
 ///
 /// Every [`token`](TokenSource::token) call makes one token request (two on
-/// the first DPoP nonce handshake) with a freshly minted client assertion;
-/// wrap the source in a cache to reuse tokens until they expire. Cloning is
+/// the first DPoP nonce handshake) with a freshly minted client assertion:
+/// this is the plain, uncached primitive. `OktaAuth::new` and
+/// [`OktaConfig::token_source`](crate::OktaConfig::token_source) cache it
+/// for you; to call `token()` yourself, wrap it once
+/// ([`cached`](crate::TokenSourceExt::cached)) and share that. Cloning is
 /// cheap and clones share the DPoP key.
+///
+/// Each token request carries `User-Agent:`
+/// [`okta-auth/{version}`](crate::USER_AGENT), and each fetch runs in a
+/// `tracing` span (see [`token`](TokenSource::token)).
 ///
 /// Errors keep the server's `error`, `error_description`, status, and Okta's
 /// `errorCode`/`errorId`, never the body; answers over 64 KiB are refused,
@@ -165,7 +173,12 @@ impl ServiceAppSource {
         let mut form: Vec<(&str, &str)> =
             vec![("grant_type", wire::GRANT_TYPE), ("scope", &c.scope)];
         let assertion;
-        let mut request = c.http.post(c.endpoint.clone()).timeout(c.timeout);
+        // On the request, so that it holds with a caller's client too.
+        let mut request = c
+            .http
+            .post(c.endpoint.clone())
+            .timeout(c.timeout)
+            .header(USER_AGENT, crate::user_agent::value());
         match &c.auth {
             ClientAuth::PrivateKey(key) => {
                 assertion = zeroize::Zeroizing::new(key.client_assertion(
@@ -292,6 +305,22 @@ impl ServiceAppSource {
             .ok_or_else(|| malformed("expires_in is out of range"))?;
         Ok(token.with_expires_at(expires_at).with_scopes(scopes))
     }
+
+    /// The grant: one attempt, and one more if the server asks for a DPoP
+    /// nonce. Records the attempt number on `span`.
+    async fn fetch(&self, span: &tracing::Span) -> Result<AccessToken, Error> {
+        span.record("attempt", 1);
+        if let Attempt::Token(token) = self.attempt().await? {
+            return Ok(token);
+        }
+        span.record("attempt", 2);
+        match self.attempt().await? {
+            Attempt::Token(token) => Ok(token),
+            Attempt::NeedsNonce => Err(Error::Dpop(
+                "the server asked for a new DPoP nonce again after the retry".into(),
+            )),
+        }
+    }
 }
 
 #[async_trait]
@@ -299,16 +328,49 @@ impl TokenSource for ServiceAppSource {
     /// Runs the client credentials grant: one POST, or two when the server
     /// asks for a DPoP nonce (`use_dpop_nonce`), each with a fresh assertion
     /// and proof. A second nonce request is an [`Error::Dpop`].
+    ///
+    /// Runs in an `info` span `okta_token_fetch` (`client_id`, `endpoint`,
+    /// `dpop`; then `attempt`, and when it ends `outcome` — `ok` or
+    /// `error` —, `token_type` or `error`, and `duration_ms`), with a
+    /// `debug` event when it ends. No field holds a credential.
     async fn token(&self) -> Result<AccessToken, Error> {
-        match self.attempt().await? {
-            Attempt::Token(token) => Ok(token),
-            Attempt::NeedsNonce => match self.attempt().await? {
-                Attempt::Token(token) => Ok(token),
-                Attempt::NeedsNonce => Err(Error::Dpop(
-                    "the server asked for a new DPoP nonce again after the retry".into(),
-                )),
-            },
-        }
+        let c = &*self.inner;
+        let span = tracing::info_span!(
+            "okta_token_fetch",
+            client_id = c.client_id.as_str(),
+            endpoint = c.endpoint.as_str(),
+            dpop = c.dpop_key.is_some(),
+            attempt = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            token_type = tracing::field::Empty,
+            error = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = crate::clock::now();
+        let result = self.fetch(&span).instrument(span.clone()).await;
+        let elapsed = crate::clock::now().saturating_duration_since(started);
+        let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        span.record("duration_ms", duration_ms);
+        span.in_scope(|| match &result {
+            Ok(token) => {
+                let token_type = token.token_type().scheme();
+                span.record("outcome", "ok");
+                span.record("token_type", token_type);
+                tracing::debug!(token_type, duration_ms, "okta token fetched");
+            }
+            Err(error) => {
+                span.record("outcome", "error");
+                span.record("error", tracing::field::display(error));
+                tracing::debug!(%error, duration_ms, "okta token fetch failed");
+            }
+        });
+        result
+    }
+
+    /// `false`: every call is a token request (see
+    /// [`TokenSource::is_cached`]).
+    fn is_cached(&self) -> bool {
+        false
     }
 }
 

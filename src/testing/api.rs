@@ -8,6 +8,7 @@ use http::{HeaderMap, Method};
 use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
 
+use super::admin::authz;
 use super::jwt;
 use super::proof::{self, Expect, Refusal};
 use super::reply::{Endpoint, Reply, answer};
@@ -47,6 +48,7 @@ pub(crate) fn received(request: &Request) -> ReceivedRequest {
         assertion_claims: None,
         proof_header,
         proof_claims,
+        body: None,
         status: 0,
         request_id: String::new(),
     }
@@ -65,12 +67,16 @@ impl Respond for ApiEndpoint {
     }
 }
 
-/// What the credential allows.
-enum Grant {
-    /// An API token: everything its admin may do.
-    All,
-    /// An access token with these scopes.
-    Scopes(Vec<String>),
+/// Who is calling, and with what rights.
+pub(crate) enum Grant {
+    /// An API token (its secret): everything its super admin may do.
+    ApiToken(String),
+    /// An access token of the org authorization server: its client's admin
+    /// roles, as far as its scopes reach.
+    Token {
+        client_id: String,
+        scopes: Vec<String>,
+    },
 }
 
 fn serve(shared: &Shared, state: &mut State, request: &Request, now: u64) -> Reply {
@@ -103,23 +109,8 @@ fn serve(shared: &Shared, state: &mut State, request: &Request, now: u64) -> Rep
             );
         }
     };
-    if let Grant::Scopes(scopes) = grant
-        && !needed.iter().any(|n| scopes.iter().any(|s| s == n))
-    {
-        return Reply::okta(
-            403,
-            "E0000006",
-            "You do not have permission to perform the requested action",
-        )
-        .header(
-            "www-authenticate",
-            &format!(
-                "Bearer realm=\"{}\", error=\"insufficient_scope\", \
-                 error_description=\"The access token provided does not contain the required \
-                 scopes.\", resource=\"{path}\"",
-                shared.base
-            ),
-        );
+    if let Err(reply) = authz::permit(shared, state, &grant, needed, path) {
+        return reply;
     }
     Reply::json(200, &body)
 }
@@ -154,7 +145,10 @@ fn unauthorized(shared: &Shared, scheme: &str, error: &str, description: &str) -
     )
 }
 
-fn authenticate(
+/// The credential of a management request: an API token, or an org
+/// authorization server's access token (with its DPoP proof); Okta's 401
+/// otherwise.
+pub(crate) fn authenticate(
     shared: &Shared,
     state: &mut State,
     request: &Request,
@@ -180,7 +174,7 @@ fn authenticate(
     let credential = credential.trim();
     if scheme.eq_ignore_ascii_case("SSWS") {
         return if state.api_tokens.contains(credential) {
-            Ok(Grant::All)
+            Ok(Grant::ApiToken(credential.to_owned()))
         } else {
             Err(invalid("Bearer", "The API token is invalid."))
         };
@@ -204,10 +198,15 @@ fn authenticate(
     if token.expires_at <= now {
         return Err(invalid(challenge, "The access token is expired."));
     }
+    // The app was deactivated or deleted since.
+    if !authz::client_is_active(state, &token.client_id) {
+        return Err(invalid(challenge, "The access token is invalid."));
+    }
+    let client_id = token.client_id.clone();
     let scopes = token.scopes.clone();
     let jkt = token.jkt.clone();
     match (dpop, jkt) {
-        (false, None) => Ok(Grant::Scopes(scopes)),
+        (false, None) => Ok(Grant::Token { client_id, scopes }),
         (false, Some(_)) => Err(unauthorized(
             shared,
             "DPoP",
@@ -221,7 +220,7 @@ fn authenticate(
         )),
         (true, Some(jkt)) => {
             check_resource_proof(shared, state, request, credential, &jkt, now)?;
-            Ok(Grant::Scopes(scopes))
+            Ok(Grant::Token { client_id, scopes })
         }
     }
 }

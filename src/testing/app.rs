@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::admin::{AppRecord, ClientKey};
 use crate::error::{Error, JwkProblem};
 use crate::jose::Jwk;
 
@@ -34,16 +35,24 @@ pub const MAX_KEYS: usize = 50;
 #[derive(Debug, Clone)]
 pub struct ServiceApp {
     pub(crate) client_id: String,
-    pub(crate) keys: Vec<Jwk>,
+    /// Its keys, each with its Okta `id` and status: only active keys sign
+    /// acceptable assertions.
+    pub(crate) keys: Vec<ClientKey>,
+    /// The scopes granted to it, on any authorization server.
     pub(crate) scopes: Vec<String>,
     pub(crate) require_dpop: bool,
     pub(crate) require_nonce: bool,
     pub(crate) token_lifetime: Duration,
+    /// Whether registration gives it the super admin role.
+    pub(crate) admin_role: bool,
+    /// What the Apps API knows of it: label, status, grants, roles.
+    pub(crate) admin: AppRecord,
 }
 
 impl ServiceApp {
-    /// A service app with no keys, no granted scopes, DPoP off and tokens
-    /// living [`DEFAULT_TOKEN_LIFETIME`].
+    /// A service app with no keys, no granted scopes, DPoP off, tokens
+    /// living [`DEFAULT_TOKEN_LIFETIME`] and the admin role
+    /// [`DEFAULT_ADMIN_ROLE`](super::DEFAULT_ADMIN_ROLE).
     pub fn new(client_id: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into(),
@@ -52,6 +61,8 @@ impl ServiceApp {
             require_dpop: false,
             require_nonce: false,
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            admin_role: true,
+            admin: AppRecord::default(),
         }
     }
 
@@ -60,7 +71,17 @@ impl ServiceApp {
     /// `kid` when the app has several: an assertion is matched to a key by
     /// its `kid`. Defaults to no keys (every assertion is rejected).
     pub fn jwk(mut self, jwk: Jwk) -> Self {
-        self.keys.push(jwk);
+        self.keys.push(ClientKey::new(jwk, true, 0));
+        self
+    }
+
+    /// Registers the app without an admin role, as Okta creates service
+    /// apps: its tokens get `403 E0000006` from the management API, whatever
+    /// their scopes, until a role is assigned
+    /// (`POST /oauth2/v1/clients/{clientId}/roles`). Defaults to one role,
+    /// [`DEFAULT_ADMIN_ROLE`](super::DEFAULT_ADMIN_ROLE).
+    pub fn without_admin_role(mut self) -> Self {
+        self.admin_role = false;
         self
     }
 
@@ -101,7 +122,7 @@ impl ServiceApp {
             return Err(Error::Key(format!("a client has at most {MAX_KEYS} keys")));
         }
         let mut kids = std::collections::HashSet::new();
-        for key in &self.keys {
+        for key in self.keys.iter().map(|k| &k.jwk) {
             if let Some(kid) = key.kid()
                 && !kids.insert(kid)
             {

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
+use super::admin::ClientKey;
 use super::app::ServiceApp;
 use std::time::Duration;
 
@@ -57,7 +58,11 @@ pub(crate) fn verify(
             "The client_assertion token has an unsupported signing algorithm.".to_owned()
         })?;
     let iss = jwt::string(&claims, "iss").unwrap_or_default();
-    let app = apps.get(iss).ok_or_else(|| BAD_CLIENT.to_owned())?;
+    // A deactivated app cannot authenticate (a deleted one is gone).
+    let app = apps
+        .get(iss)
+        .filter(|app| app.admin.active)
+        .ok_or_else(|| BAD_CLIENT.to_owned())?;
     let key = select_key(&app.keys, jwt::string(&header, "kid"))
         .ok_or_else(|| "The client_assertion JWT kid is invalid.".to_owned())?;
     if !jwt::signature_ok(assertion, key, alg) {
@@ -107,12 +112,16 @@ pub(crate) fn verify(
     })
 }
 
-/// The key named by `kid`; without a `kid`, the app's only key.
-fn select_key<'a>(keys: &'a [Jwk], kid: Option<&str>) -> Option<&'a Jwk> {
+/// The active key named by `kid`; without a `kid`, the app's only active
+/// key. An inactive key signs nothing Okta accepts.
+fn select_key<'a>(keys: &'a [ClientKey], kid: Option<&str>) -> Option<&'a Jwk> {
+    let mut active = keys.iter().filter(|k| k.active).map(|k| &k.jwk);
     match kid {
-        Some(kid) => keys.iter().find(|k| k.kid() == Some(kid)),
-        None if keys.len() == 1 => keys.first(),
-        None => None,
+        Some(kid) => active.find(|k| k.kid() == Some(kid)),
+        None => {
+            let only = active.next();
+            active.next().is_none().then_some(only).flatten()
+        }
     }
 }
 

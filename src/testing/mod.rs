@@ -22,17 +22,30 @@
 //!   for resource-server tests ([`MockOkta::mint_access_token`]);
 //! - the management API `GET /api/v1/users` and `GET /api/v1/users/me`
 //!   accept `SSWS` API tokens, and `Bearer` and `DPoP` tokens (the latter
-//!   with a valid proof) of the org authorization server, one
-//!   `Authorization` header per request, and answer everything else with
-//!   Okta's `E0000011` 401 and a `WWW-Authenticate` challenge;
+//!   with a valid proof) of the org authorization server whose client holds
+//!   an admin role, one `Authorization` header per request, and answer
+//!   everything else with Okta's `E0000011` 401 and a `WWW-Authenticate`
+//!   challenge (`403 E0000006` for a missing scope or role);
+//! - the management routes for service apps ([`AdminRoute`]): dynamic
+//!   client registration (`POST /oauth2/v1/clients`), the Apps API
+//!   (`/api/v1/apps/{id}`, its lifecycle, its JSON Web Keys
+//!   `…/credentials/jwks` and scope grants `…/grants`), client role
+//!   assignments (`/oauth2/v1/clients/{id}/roles`) and API tokens
+//!   (`/api/v1/api-tokens`, `…/current`), with Okta's rules, answers and
+//!   authorization: an access token needs the route's `okta.*` scope and
+//!   its client an admin role ([`AdminRoute`] has the table);
 //! - any other path gets Okta's `404` (`E0000007`);
 //! - every answer carries `Date`, `X-Okta-Request-Id` and the
-//!   `X-Rate-Limit-*` headers.
+//!   `X-Rate-Limit-*` headers: a fixed [`RATE_LIMIT`], never enforced, or,
+//!   once [`MockOkta::rate_limit`] is set, the management API's real
+//!   buckets, which answer `429` when empty.
 //!
 //! Tests can count and inspect what arrived ([`MockOkta::received`],
-//! [`MockOkta::jwks_requests`]), expire or revoke tokens, rotate the DPoP
-//! nonce and inject faults ([`Fault`]) at the token endpoints, the API and
-//! the JWKS endpoints.
+//! [`MockOkta::jwks_requests`], [`MockOkta::rate_limited_requests`]) and the
+//! apps as they are now ([`MockOkta::app`]), expire or revoke tokens, rotate
+//! the DPoP nonce, give the API real rate limits ([`MockOkta::rate_limit`])
+//! and inject faults ([`Fault`]) at the token endpoints, the API (per route
+//! with [`MockOkta::fail_next_admin_requests`]) and the JWKS endpoints.
 //!
 //! The fake org reads the clock of the tokio runtime that started it, so
 //! `#[tokio::test(start_paused = true)]` and `tokio::time::advance` move
@@ -133,12 +146,63 @@
 //!   on the fake org's record of a token, not on its `exp` claim: a
 //!   resource server that verifies tokens locally still accepts them, as it
 //!   would a real one's.
+//! - Rate limits: without [`MockOkta::rate_limit`] nothing is limited and
+//!   every answer reports [`RATE_LIMIT`] with a remaining count of all
+//!   requests in the current clock minute. With it, each endpoint family of
+//!   the management API (the first three path segments, and whether more
+//!   follow: `/api/v1/users` and `/api/v1/users/*` are two) has a bucket of
+//!   `limit` requests per window. A window opens with the family's first
+//!   request after the previous window ended (Okta's are clock-aligned; the
+//!   difference makes tests independent of when they start) and lasts the
+//!   window, in whole seconds of the fake org's clock; `X-Rate-Limit-Reset`
+//!   is its end. Every request counts, faulted and refused ones included;
+//!   an injected [`Fault`] is answered before the bucket is asked. The
+//!   token, discovery and JWKS endpoints are never limited.
 //! - Signing keys are rotated only on demand, and old keys stay published
 //!   until [`MockOkta::retire_old_signing_keys`]. The first keys of an org
 //!   are committed test keys (`src/testing/keys/`), later ones are
 //!   generated.
+//! - Management routes: Okta's `PUT` replaces the app, so one without
+//!   `settings.oauthClient.dpop_bound_access_tokens` sets it to `false`
+//!   (the Apps API's documented default): send the whole app object as
+//!   read, with the field changed. `label` and `signOnMode`
+//!   (`OPENID_CONNECT`) are required; the app's keys are managed through
+//!   the JWKS API and ignored in a `PUT`.
+//! - Registration takes `dpop_bound_access_tokens` (RFC 9449 §5.2 client
+//!   metadata; Okta's registration schema does not list it, its Apps API
+//!   does) and defaults it to [`DEFAULT_REGISTERED_DPOP`] (`true`, as for
+//!   new service apps in Okta); set it through the Apps API to be sure of
+//!   it on a real org. Registration takes service apps only
+//!   (`application_type: service`, `grant_types: [client_credentials]`,
+//!   `response_types` `[token]`, `[]` or absent,
+//!   `token_endpoint_auth_method: private_key_jwt`, inline `jwks`; no
+//!   `jwks_uri`), each refused otherwise with `invalid_client_metadata`
+//!   naming the field, as are private key members and ES512/P-521 keys.
+//! - An app created through the API has no grant and no role; one
+//!   registered with [`MockOkta::register_service_app`] has a grant per
+//!   `okta.*` scope and [`DEFAULT_ADMIN_ROLE`] unless
+//!   [`ServiceApp::without_admin_role`]. Any admin role lets a token through
+//!   (as far as its scopes reach): the fake org does not model what each
+//!   role permits.
+//! - A deactivated app gets no token (`invalid_client`), and its tokens are
+//!   refused by the management API (`401 E0000011`); so are a deleted
+//!   app's. A revoked grant stops new tokens for its scope; tokens already
+//!   issued keep it until they expire.
+//! - Errors the spec leaves open: granting a scope twice is
+//!   `400 E0000001` (`scopeId`); assigning the same role twice is
+//!   `409 E0000090`; an unknown path under the management routes is
+//!   `404 E0000007`, a method it does not take `405 E0000022` with `Allow`;
+//!   a body that is not the JSON object expected is `400 E0000003`;
+//!   `DELETE /api/v1/api-tokens/current` with an access token is
+//!   `403 E0000006` (only an API token has a "current" one).
+//! - Key and grant lists are oldest first; `GET /api/v1/apps` takes `q`
+//!   (label prefix, case-insensitive) and no paging. The JWKS list is a
+//!   bare array, as Okta's specification types it (one of its examples
+//!   wraps it in `jwks.keys`). Activating an active key, deactivating an
+//!   inactive one, and the app lifecycle calls are idempotent (`200`).
 
 mod access_token;
+mod admin;
 mod api;
 mod app;
 mod assertion;
@@ -147,6 +211,7 @@ mod custom_server;
 mod discovery;
 mod jwt;
 mod proof;
+mod rate_bucket;
 mod reply;
 mod scopes;
 mod server_admin;
@@ -165,10 +230,15 @@ use crate::error::Error;
 use crate::org::OrgUrl;
 
 pub use access_token::{AccessTokenClaims, EXPIRED_AGO, MINTED_CLIENT_ID, MINTED_SCOPE};
+pub use admin::{
+    AdminRoute, AppGrant, AppInfo, AppKey, AppRole, DEFAULT_ADMIN_ROLE, DEFAULT_REGISTERED_DPOP,
+    STANDARD_ROLES, Status,
+};
 pub use app::{DEFAULT_TOKEN_LIFETIME, MAX_KEYS, MIN_RSA_BITS, ServiceApp};
 pub use assertion::{CLOCK_SKEW, OKTA_MAX_ASSERTION_LIFETIME};
 pub use custom_server::{CustomServer, DEFAULT_AUDIENCE_PREFIX, JWKS_MAX_AGE};
 pub use proof::MAX_PROOF_AGE;
+pub use rate_bucket::OKTA_RATE_WINDOW;
 pub use reply::{Fault, OVERSIZED_BODY_LEN, RATE_LIMIT};
 pub use state::{RECEIVED_LIMIT, ReceivedRequest};
 
@@ -198,6 +268,11 @@ impl MockOkta {
         Mock::given(method("GET"))
             .and(path_regex(discovery::PATHS))
             .respond_with(discovery::Discovery(Arc::clone(&shared)))
+            .mount(&server)
+            .await;
+        Mock::given(path_regex(admin::PATHS))
+            .respond_with(admin::AdminEndpoint(Arc::clone(&shared)))
+            .with_priority(4) // before the rest of `/api/v1/`
             .mount(&server)
             .await;
         Mock::given(path_regex(r"^/api/v1/"))
@@ -238,15 +313,24 @@ impl MockOkta {
 
     /// Registers an API token, accepted as `Authorization: SSWS {token}`.
     pub fn register_api_token(&self, token: impl Into<String>) {
-        self.shared.lock().api_tokens.insert(token.into());
+        let (token, now) = (token.into(), self.shared.now());
+        let mut state = self.shared.lock();
+        admin::api_token_registered(&mut state, &token, now);
+        state.api_tokens.insert(token);
     }
 
     /// Registers an API service app. Fails with [`Error::Key`] as Okta
     /// does when adding keys: RSA keys under [`MIN_RSA_BITS`], curves other
     /// than P-256/P-384, duplicate `kid`s, more than [`MAX_KEYS`] keys.
     /// Registering a client id again replaces the app.
-    pub fn register_service_app(&self, app: ServiceApp) -> Result<(), Error> {
+    ///
+    /// The app is active, holds a grant (issuer: the org) for each of its
+    /// `okta.*` scopes and the admin role [`DEFAULT_ADMIN_ROLE`] (unless
+    /// [`ServiceApp::without_admin_role`]), and the management routes
+    /// manage it like an app registered through the API.
+    pub fn register_service_app(&self, mut app: ServiceApp) -> Result<(), Error> {
         app.validate()?;
+        admin::adopt(&mut app, &self.shared.base, self.shared.now());
         self.shared.lock().apps.insert(app.client_id.clone(), app);
         Ok(())
     }
@@ -317,6 +401,26 @@ impl MockOkta {
     /// included).
     pub fn api_requests(&self) -> usize {
         self.shared.lock().api_requests
+    }
+
+    /// Gives each endpoint family of the management API a real rate-limit
+    /// bucket of `limit_per_window` requests per `window` (rounded up to
+    /// whole seconds; [`OKTA_RATE_WINDOW`] is Okta's minute): answers carry
+    /// its `X-Rate-Limit-Limit`, `-Remaining` (after this request) and
+    /// `-Reset` (the window's end, in Unix seconds of the fake org's clock),
+    /// and an empty bucket answers `429` with Okta's `E0000047` document
+    /// until the reset. See the [module docs](self) for the rules. Setting it
+    /// again starts every bucket afresh. Without it (the default) nothing is
+    /// limited and answers report [`RATE_LIMIT`].
+    pub fn rate_limit(&self, limit_per_window: u64, window: std::time::Duration) {
+        self.shared.lock().buckets = Some(rate_bucket::Buckets::new(limit_per_window, window));
+    }
+
+    /// How many management API requests the rate-limit buckets
+    /// ([`MockOkta::rate_limit`]) answered with `429` (injected
+    /// [`Fault::RateLimited`] answers not included).
+    pub fn rate_limited_requests(&self) -> usize {
+        self.shared.lock().rate_limited
     }
 
     /// The last [`RECEIVED_LIMIT`] requests the fake org answered, oldest

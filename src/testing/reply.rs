@@ -6,9 +6,12 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
 
+use super::rate_bucket::Take;
 use super::state::{ReceivedRequest, Shared, State, random_id};
 
-/// The `X-Rate-Limit-Limit` the fake org reports: 600 requests a minute.
+/// The `X-Rate-Limit-Limit` the fake org reports: 600 requests a minute,
+/// counted over all endpoints and never enforced, unless the management API
+/// has real buckets ([`MockOkta::rate_limit`](super::MockOkta::rate_limit)).
 pub const RATE_LIMIT: u64 = 600;
 
 /// The length of the body [`Fault::OversizedBody`] sends: 4 MiB.
@@ -52,6 +55,8 @@ pub(crate) struct Reply {
     template: Box<ResponseTemplate>,
     /// The rate-limit reset to report instead of the window's end.
     reset_override: Option<u64>,
+    /// What the request found in its bucket, if the endpoint has one.
+    bucket: Option<Take>,
 }
 
 impl Reply {
@@ -63,6 +68,17 @@ impl Reply {
                 "application/json",
             )),
             reset_override: None,
+            bucket: None,
+        }
+    }
+
+    /// An answer without a body (`204 No Content`).
+    pub(crate) fn empty(status: u16) -> Self {
+        Self {
+            status,
+            template: Box::new(ResponseTemplate::new(status)),
+            reset_override: None,
+            bucket: None,
         }
     }
 
@@ -108,22 +124,29 @@ impl Reply {
         shared: &Shared,
         state: &mut State,
     ) -> (u16, ResponseTemplate, String) {
-        let now = shared.now();
-        let window = now - now % 60;
-        if state.rate_window.0 != window {
-            state.rate_window = (window, 0);
-        }
-        state.rate_window.1 += 1;
+        let (limit, remaining, reset) = match self.bucket {
+            Some(take) => (take.limit, take.remaining, take.reset),
+            None => {
+                let now = shared.now();
+                let window = now - now % 60;
+                if state.rate_window.0 != window {
+                    state.rate_window = (window, 0);
+                }
+                state.rate_window.1 += 1;
+                let remaining = RATE_LIMIT.saturating_sub(state.rate_window.1);
+                (RATE_LIMIT, remaining, window + 60)
+            }
+        };
         let (remaining, reset) = match self.reset_override {
             Some(reset) => (0, reset),
-            None => (RATE_LIMIT.saturating_sub(state.rate_window.1), window + 60),
+            None => (remaining, reset),
         };
         let request_id = random_id("mock-req-");
         let template = self
             .template
             .insert_header("date", httpdate::fmt_http_date(shared.system_now()))
             .insert_header("x-okta-request-id", request_id.as_str())
-            .insert_header("x-rate-limit-limit", RATE_LIMIT.to_string())
+            .insert_header("x-rate-limit-limit", limit.to_string())
             .insert_header("x-rate-limit-remaining", remaining.to_string())
             .insert_header("x-rate-limit-reset", reset.to_string());
         (self.status, template, request_id)
@@ -131,8 +154,9 @@ impl Reply {
 }
 
 /// Answers one request to `endpoint`: the next fault queued for it, else
-/// what `serve` says (late, for a [`Fault::Delay`]); logs the request with
-/// the answer's status and request id.
+/// `429` if its rate-limit bucket (management API only) is empty, else what
+/// `serve` says (late, for a [`Fault::Delay`]); logs the request with the
+/// answer's status and request id.
 pub(crate) fn answer(
     shared: &Shared,
     state: &mut State,
@@ -151,9 +175,19 @@ pub(crate) fn answer(
         Some(Fault::Delay(d)) => Some(d),
         _ => None,
     };
-    let reply = fault
-        .and_then(|fault| fault_reply(&fault, endpoint, now))
-        .unwrap_or_else(|| serve(state));
+    let take = match (endpoint, state.buckets.as_mut()) {
+        (Endpoint::Api, Some(buckets)) => Some(buckets.take(&log.path, now)),
+        _ => None,
+    };
+    let mut reply = match fault.and_then(|fault| fault_reply(&fault, endpoint, now)) {
+        Some(reply) => reply,
+        None if take.is_some_and(|take| !take.allowed) => {
+            state.rate_limited += 1;
+            rate_limited()
+        }
+        None => serve(state),
+    };
+    reply.bucket = take;
     let (status, mut template, request_id) = reply.finish(shared, state);
     if let Some(delay) = delay {
         template = template.set_delay(delay);
@@ -193,11 +227,7 @@ pub(crate) fn fault_reply(fault: &Fault, endpoint: Endpoint, now: u64) -> Option
         },
         Fault::RateLimited { reset_after } => {
             let secs = reset_after.as_secs() + u64::from(reset_after.subsec_nanos() > 0);
-            let mut reply = Reply::okta(
-                429,
-                "E0000047",
-                "API call exceeded rate limit due to too many requests.",
-            );
+            let mut reply = rate_limited();
             reply.reset_override = Some(now + secs);
             reply
         }
@@ -209,6 +239,7 @@ pub(crate) fn fault_reply(fault: &Fault, endpoint: Endpoint, now: u64) -> Option
                 "application/json",
             )),
             reset_override: None,
+            bucket: None,
         },
         Fault::OversizedBody => {
             let mut body = Vec::with_capacity(OVERSIZED_BODY_LEN);
@@ -221,7 +252,17 @@ pub(crate) fn fault_reply(fault: &Fault, endpoint: Endpoint, now: u64) -> Option
                     ResponseTemplate::new(200).set_body_raw(body, "application/json"),
                 ),
                 reset_override: None,
+                bucket: None,
             }
         }
     })
+}
+
+/// Okta's `429` document (`E0000047`).
+fn rate_limited() -> Reply {
+    Reply::okta(
+        429,
+        "E0000047",
+        "API call exceeded rate limit due to too many requests.",
+    )
 }

@@ -10,6 +10,7 @@ use tokio::runtime::Handle;
 
 use super::app::ServiceApp;
 use super::custom_server::ServerState;
+use super::rate_bucket::Buckets;
 use super::reply::Fault;
 
 /// How many requests [`MockOkta::received`](super::MockOkta::received)
@@ -46,6 +47,11 @@ pub struct ReceivedRequest {
     pub proof_header: Option<Value>,
     /// The DPoP proof's claims, decoded.
     pub proof_claims: Option<Value>,
+    /// The JSON body of a request to a management route of
+    /// [`AdminRoute`](super::AdminRoute), as sent; `None` for other
+    /// requests and for bodies that are empty or not JSON. (Header values,
+    /// `Authorization` included, are never copied into it.)
+    pub body: Option<Value>,
     /// The status the fake org answered with.
     pub status: u16,
     /// The `X-Okta-Request-Id` of the answer.
@@ -60,6 +66,8 @@ pub(crate) struct SecretClient {
 
 /// An access token the fake org issued.
 pub(crate) struct IssuedToken {
+    /// The client it was issued to.
+    pub(crate) client_id: String,
     pub(crate) scopes: Vec<String>,
     /// Unix seconds.
     pub(crate) expires_at: u64,
@@ -77,6 +85,8 @@ pub(crate) struct IssuedToken {
 pub(crate) struct State {
     pub(crate) api_tokens: HashSet<String>,
     pub(crate) apps: HashMap<String, ServiceApp>,
+    /// The management API's own records: API token metadata, route faults.
+    pub(crate) admin: super::admin::AdminState,
     /// Custom authorization server id → its clients, keys and counters.
     pub(crate) custom_servers: HashMap<String, ServerState>,
     /// How many of the committed signing key fixtures were handed out.
@@ -93,7 +103,12 @@ pub(crate) struct State {
     pub(crate) api_faults: VecDeque<Fault>,
     pub(crate) jwks_faults: VecDeque<Fault>,
     /// The current rate-limit window: (start, unix seconds; requests in it).
+    /// Counts every answer but the management API's when `buckets` is set.
     pub(crate) rate_window: (u64, u64),
+    /// The management API's real buckets, once set.
+    pub(crate) buckets: Option<Buckets>,
+    /// How many management API requests the buckets answered with `429`.
+    pub(crate) rate_limited: usize,
 }
 
 impl State {

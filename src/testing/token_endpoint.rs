@@ -253,6 +253,7 @@ fn grant(
     state.issued.insert(
         secret.clone(),
         IssuedToken {
+            client_id: client.client_id.clone(),
             scopes,
             expires_at: now + client.lifetime,
             jkt,

@@ -18,10 +18,19 @@ mod middleware_mock_okta;
 #[cfg(feature = "test-util")]
 mod mock_okta;
 #[cfg(feature = "test-util")]
+mod mock_okta_admin;
+#[cfg(feature = "test-util")]
 mod mock_okta_custom_server;
 mod org_url;
+#[cfg(all(feature = "middleware", feature = "test-util"))]
+mod pacing;
 mod raw_server;
 mod service_app;
 #[cfg(feature = "test-util")]
 mod service_app_mock_okta;
 mod signing_key;
+#[cfg(all(feature = "middleware", feature = "test-util"))]
+mod spans;
+mod trace_capture;
+#[cfg(all(feature = "middleware", feature = "test-util"))]
+mod user_agent;

@@ -54,6 +54,9 @@ impl<S: TokenSource> TokenSource for Keep<S> {
             *current = None;
         }
     }
+    fn is_cached(&self) -> bool {
+        true
+    }
 }
 
 /// A registered service app and a source for it; `dpop` selects the mode

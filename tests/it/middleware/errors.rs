@@ -8,7 +8,7 @@ use super::{Broken, client, received, servers};
 #[tokio::test]
 async fn a_source_error_comes_back_downcastable() {
     let s = servers().await;
-    let c = client(OktaAuth::new(s.org_url.clone(), Broken), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), Broken), None);
     let err = c
         .get(format!("{}/api/v1/users", s.org.uri()))
         .send()
@@ -28,7 +28,7 @@ async fn a_source_error_comes_back_downcastable() {
 
 #[tokio::test]
 async fn debug_shows_no_secret() {
-    let auth = OktaAuth::new(
+    let auth = OktaAuth::uncached(
         "https://example.okta.com".parse().unwrap(),
         ApiTokenSource::new("00-very-secret").unwrap(),
     );

@@ -38,7 +38,7 @@ async fn ssws_bearer_and_dpop_reach_the_org_and_never_the_other_origin() {
         ),
     ];
     for (source, _) in &sources {
-        let c = client(OktaAuth::new(s.org_url.clone(), source.clone()), None);
+        let c = client(OktaAuth::uncached(s.org_url.clone(), source.clone()), None);
         let users = format!("{}/api/v1/users?limit=2#frag", s.org.uri());
         assert_eq!(c.get(users).send().await.unwrap().status(), 200);
         let other = format!("{}/elsewhere", s.other.uri());
@@ -71,7 +71,7 @@ async fn a_request_that_already_has_authorization_is_left_alone() {
     let source = Tokens::new(vec![
         AccessToken::dpop("dpop-secret", DpopKey::generate()).unwrap(),
     ]);
-    let c = client(OktaAuth::new(s.org_url.clone(), source.clone()), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source.clone()), None);
     c.get(format!("{}/api/v1/users", s.org.uri()))
         .header("authorization", "SSWS caller-own")
         .send()

@@ -3,8 +3,12 @@
 //! credential.
 //!
 //! The shared harness (scripted token sources, the two servers, the client,
-//! proof checks) lives here; each behaviour has a module of its own.
+//! proof checks) lives here; each behaviour has a module of its own. The
+//! scripted sources go through `OktaAuth::uncached`, so that each test sees
+//! every call `OktaAuth` makes; `cached` tests what `OktaAuth::new` adds.
 
+#[cfg(feature = "test-util")]
+mod cached;
 mod errors;
 mod headers;
 mod nonce;

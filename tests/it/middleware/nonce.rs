@@ -55,7 +55,7 @@ async fn a_use_dpop_nonce_challenge_is_retried_with_the_nonce() {
         .await;
     let key = DpopKey::generate();
     let source = Tokens::new(vec![AccessToken::dpop("dpop-secret", key.clone()).unwrap()]);
-    let c = client(OktaAuth::new(s.org_url.clone(), source.clone()), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source.clone()), None);
     let url = format!("{}/api/v1/users", s.org.uri());
     assert_eq!(c.get(&url).send().await.unwrap().status(), 200);
     // The nonce is remembered: the next request needs no handshake.
@@ -107,7 +107,7 @@ async fn nonce_challenges_forever_are_answered_once() {
     let source = Tokens::new(vec![
         AccessToken::dpop("dpop-secret", DpopKey::generate()).unwrap(),
     ]);
-    let c = client(OktaAuth::new(s.org_url.clone(), source), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source), None);
     let r = c
         .get(format!("{}/api/v1/users", s.org.uri()))
         .send()
@@ -131,7 +131,7 @@ async fn an_unusable_nonce_is_not_retried() {
     let source = Tokens::new(vec![
         AccessToken::dpop("dpop-secret", DpopKey::generate()).unwrap(),
     ]);
-    let c = client(OktaAuth::new(s.org_url.clone(), source.clone()), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source.clone()), None);
     let r = c
         .get(format!("{}/api/v1/users", s.org.uri()))
         .send()
@@ -153,7 +153,7 @@ async fn a_nonce_on_any_org_response_is_used_in_the_next_proof() {
         .await;
     let key = DpopKey::generate();
     let source = Tokens::new(vec![AccessToken::dpop("dpop-secret", key.clone()).unwrap()]);
-    let c = client(OktaAuth::new(s.org_url.clone(), source), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source), None);
     let url = format!("{}/api/v1/users", s.org.uri());
     c.get(&url).send().await.unwrap();
     c.get(&url).send().await.unwrap();
@@ -187,7 +187,7 @@ async fn a_hostile_www_authenticate_is_retried_once_and_reported_typed() {
     // Unreadable (too long), so it says nothing against the token: a new
     // one is tried once.
     let source = Tokens::new(two_dpop_tokens(&DpopKey::generate()));
-    let c = client(OktaAuth::new(s.org_url.clone(), source), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source), None);
     let r = c
         .get(format!("{}/api/v1/users", s.org.uri()))
         .send()

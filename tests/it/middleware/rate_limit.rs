@@ -69,7 +69,7 @@ async fn rate_limited(
         .mount(&s.org)
         .await;
     let source = ApiTokenSource::new("00ssws").unwrap();
-    let c = client(OktaAuth::new(s.org_url.clone(), source), Some(rate));
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source), Some(rate));
     let start = now();
     let r = c
         .get(format!("{}/api/v1/users", s.org.uri()))
@@ -241,7 +241,7 @@ async fn requests_limited_together_retry_at_different_instants_after_the_wait() 
         .mount(&s.org)
         .await;
     let timeline = std::sync::Arc::new(Timeline::default());
-    let auth = OktaAuth::new(s.org_url.clone(), ApiTokenSource::new("00ssws").unwrap());
+    let auth = OktaAuth::uncached(s.org_url.clone(), ApiTokenSource::new("00ssws").unwrap());
     let http = reqwest::Client::builder()
         .redirect(auth.redirect_policy())
         .pool_max_idle_per_host(0)
@@ -322,7 +322,7 @@ async fn rate_limit_retries_get_fresh_dpop_proofs_and_skip_other_origins() {
     let key = DpopKey::generate();
     let source = Tokens::new(vec![AccessToken::dpop("dpop-secret", key.clone()).unwrap()]);
     let c = client(
-        OktaAuth::new(s.org_url.clone(), source),
+        OktaAuth::uncached(s.org_url.clone(), source),
         Some(OktaRateLimit::new(s.org_url.clone())),
     );
     let url = format!("{}/api/v1/users", s.org.uri());

@@ -32,7 +32,7 @@ async fn credentials_never_follow_a_redirect_to_another_origin() {
         AccessToken::dpop("dpop-secret", key.clone()).unwrap(),
     ] {
         let c = client(
-            OktaAuth::new(s.org_url.clone(), Tokens::new(vec![token])),
+            OktaAuth::uncached(s.org_url.clone(), Tokens::new(vec![token])),
             None,
         );
         let r = c
@@ -79,7 +79,7 @@ async fn a_redirect_within_the_org_gets_a_fresh_proof_for_the_new_url() {
         .await;
     let key = DpopKey::generate();
     let source = Tokens::new(vec![AccessToken::dpop("dpop-secret", key.clone()).unwrap()]);
-    let c = client(OktaAuth::new(s.org_url.clone(), source.clone()), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source.clone()), None);
     let r = c
         .get(format!("{}/api/v1/old", s.org.uri()))
         .send()
@@ -122,7 +122,7 @@ async fn a_redirect_from_the_other_origin_into_the_org_carries_no_credentials() 
     let source = Tokens::new(vec![
         AccessToken::dpop("dpop-secret", DpopKey::generate()).unwrap(),
     ]);
-    let c = client(OktaAuth::new(s.org_url.clone(), source.clone()), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source.clone()), None);
     let r = c
         .get(format!("{}/bounce", s.other.uri()))
         .send()
@@ -146,7 +146,7 @@ async fn a_client_without_the_policy_that_leaves_the_org_with_a_proof_is_an_erro
         .respond_with(ResponseTemplate::new(200))
         .mount(&s.other)
         .await;
-    let auth = OktaAuth::new(
+    let auth = OktaAuth::uncached(
         s.org_url.clone(),
         Tokens::new(vec![
             AccessToken::dpop("dpop-secret", DpopKey::generate()).unwrap(),

@@ -29,7 +29,7 @@ async fn unauthorized_invalidates_fetches_a_new_token_and_retries_once() {
         .await;
     let revoked = bearer("revoked");
     let source = Tokens::new(vec![revoked.clone(), bearer("fresh")]);
-    let c = client(OktaAuth::new(s.org_url.clone(), source.clone()), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source.clone()), None);
     let r = c
         .post(format!("{}/api/v1/users", s.org.uri()))
         .header("content-type", "application/json")
@@ -110,7 +110,7 @@ async fn one_request(
         .await;
     let source = Tokens::new(tokens);
     let c = client(
-        OktaAuth::new(org.uri().parse().unwrap(), source.clone()),
+        OktaAuth::uncached(org.uri().parse().unwrap(), source.clone()),
         None,
     );
     let r = c
@@ -221,7 +221,7 @@ async fn an_api_token_refused_ten_times_costs_ten_requests() {
         .mount(&s.org)
         .await;
     let c = client(
-        OktaAuth::new(s.org_url.clone(), ApiTokenSource::new("00revoked").unwrap()),
+        OktaAuth::uncached(s.org_url.clone(), ApiTokenSource::new("00revoked").unwrap()),
         None,
     );
     for _ in 0..10 {
@@ -365,7 +365,7 @@ async fn a_streaming_body_is_not_retried() {
         .mount(&s.org)
         .await;
     let source = Tokens::new(vec![bearer("a"), bearer("b")]);
-    let c = client(OktaAuth::new(s.org_url.clone(), source.clone()), None);
+    let c = client(OktaAuth::uncached(s.org_url.clone(), source.clone()), None);
     let r = c
         .post(format!("{}/api/v1/users", s.org.uri()))
         .body(reqwest::Body::wrap(String::from("streamed")))

@@ -8,6 +8,7 @@ mod dpop;
 mod faults;
 mod request;
 mod settings;
+mod transport;
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -1,5 +1,9 @@
-//! [`OktaRateLimit`]: wait out Okta's `429`s the way Okta says to.
+//! [`OktaRateLimit`]: wait out Okta's `429`s the way Okta says to, and,
+//! when asked, pace requests before them.
 
+mod pacing;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -7,8 +11,11 @@ use http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
+use crate::clock;
 use crate::org::OrgUrl;
 use crate::rate_limit::{RateLimit, server_wait};
+
+use pacing::Pacer;
 
 const X_OKTA_REQUEST_ID: HeaderName = HeaderName::from_static("x-okta-request-id");
 const X_OKTA_RETRY_FOR: HeaderName = HeaderName::from_static("x-okta-retry-for");
@@ -34,6 +41,32 @@ const X_OKTA_RETRY_COUNT: HeaderName = HeaderName::from_static("x-okta-retry-cou
 /// its [`RateLimit`] in its extensions.
 ///
 /// Requests to other origins pass untouched.
+///
+/// # Pacing
+///
+/// Off by default. With [`pace_below(share)`](Self::pace_below), the
+/// middleware also slows down *before* a `429`: Okta reports
+/// `X-Rate-Limit-Remaining` on every answer, and when less than `share` of
+/// the limit is left, the window's remaining requests are spread evenly
+/// until its reset instead of being spent at once. Say 100 requests a minute
+/// and `pace_below(0.2)`: the first 80 go at once, the last 20 one every
+/// `(reset − now) / remaining`, about every 3 s if they came within the
+/// first seconds; the reset refills the window.
+///
+/// - Limits are tracked per endpoint family, as Okta's buckets are per
+///   endpoint: the first three path segments, and whether more follow
+///   (`/api/v1/users` and `/api/v1/users/*` are two).
+/// - The reset is counted on the server's clock, by the same rule as the
+///   wait after a `429` (`X-Rate-Limit-Reset − Date + 1 s`).
+/// - Concurrent requests get slots one interval apart, never the same one;
+///   requests waiting for a slot or still in flight count against what the
+///   last answer said remains, since the server may not have counted them.
+/// - No slot is after the reset, and no wait is longer than the
+///   [maximum wait](Self::max_wait). After the reset nothing is paced until
+///   an answer reports the new window; a limit of 0 (Okta's
+///   concurrent-request limit) is never paced.
+/// - Clones share the pacing state (and so the budget); a
+///   `pace_below` call starts a state of its own.
 ///
 /// # Stacking order
 ///
@@ -75,6 +108,8 @@ pub struct OktaRateLimit {
     max_wait: Duration,
     fallback_wait: Duration,
     jitter: Duration,
+    /// `None`: no pacing.
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl OktaRateLimit {
@@ -88,6 +123,9 @@ impl OktaRateLimit {
     /// `wait + uniform(0, jitter)`, spreading requests that were limited
     /// together over a second after the window resets.
     pub const DEFAULT_JITTER: Duration = Duration::from_secs(1);
+    /// No pacing: requests go out as soon as they are made, and only a
+    /// `429` makes them wait.
+    pub const DEFAULT_PACE_BELOW: f64 = 0.0;
 
     /// Retries rate-limited requests to `org_url`.
     pub fn new(org_url: OrgUrl) -> Self {
@@ -97,6 +135,7 @@ impl OktaRateLimit {
             max_wait: Self::DEFAULT_MAX_WAIT,
             fallback_wait: Self::DEFAULT_FALLBACK_WAIT,
             jitter: Self::DEFAULT_JITTER,
+            pacer: None,
         }
     }
 
@@ -133,6 +172,18 @@ impl OktaRateLimit {
         self
     }
 
+    /// Paces requests to the org while less than `share` of an endpoint's
+    /// rate limit is left in its window: the rest of the window's requests
+    /// are spread evenly until the reset (see [Pacing](#pacing)). `share`
+    /// is a fraction of the limit: `0.2` paces the last fifth, `1.0` the
+    /// whole window, `0.0` (or less, or NaN) turns pacing off; more than
+    /// `1.0` counts as `1.0`. Defaults to
+    /// [`DEFAULT_PACE_BELOW`](Self::DEFAULT_PACE_BELOW) (off).
+    pub fn pace_below(mut self, share: f64) -> Self {
+        self.pacer = (share > 0.0).then(|| Pacer::new(share.min(1.0)));
+        self
+    }
+
     /// How long to wait after a `429` with `headers`, capped by the maximum.
     fn wait(&self, headers: &HeaderMap) -> Duration {
         server_wait(headers)
@@ -146,6 +197,20 @@ impl OktaRateLimit {
         let extra = Duration::try_from_secs_f64(self.jitter.as_secs_f64() * unit.clamp(0.0, 1.0))
             .unwrap_or(self.jitter);
         wait.saturating_add(extra)
+    }
+
+    /// Claims a unit of the window for a request to `path`, waiting for its
+    /// slot (at most the maximum wait) when the window is being paced.
+    async fn pace(&self, pacer: &Arc<Pacer>, path: &str) -> pacing::Ticket {
+        let (ticket, slot) = pacer.claim(path);
+        if let Some(slot) = slot {
+            let wait = slot
+                .saturating_duration_since(clock::now())
+                .min(self.max_wait);
+            tracing::debug!(?wait, path, "okta rate limit running low; pacing");
+            tokio::time::sleep(wait).await;
+        }
+        ticket
     }
 }
 
@@ -163,12 +228,19 @@ impl Middleware for OktaRateLimit {
         let mut retry_for: Option<HeaderValue> = None;
         let mut retries = 0u32;
         loop {
+            let ticket = match &self.pacer {
+                Some(pacer) => Some(self.pace(pacer, req.url().path()).await),
+                None => None,
+            };
             let spare = if retries < self.max_retries {
                 req.try_clone()
             } else {
                 None
             };
             let mut resp = next.clone().run(req, extensions).await?;
+            if let Some(ticket) = ticket {
+                ticket.report(resp.headers());
+            }
             if let Some(rate) = RateLimit::from_headers(resp.headers()) {
                 resp.extensions_mut().insert(rate);
             }
