@@ -1,105 +1,41 @@
-//! A `tracing` subscriber that keeps every event and span (at every level,
-//! TRACE included) as text, for tests that check what is logged.
+//! What the configuration logs, as text: a thin view over the test
+//! binary's `tracing` capture (`crate::trace_capture`, a global subscriber
+//! that records the thread of each session), so the configuration tests
+//! read warnings as lines.
 
-use std::fmt::{self, Write as _};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use tracing::Level;
 
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::subscriber::DefaultGuard;
-use tracing::{Event, Metadata, Subscriber};
+use crate::trace_capture::{Capture, Recording};
 
-/// What was logged while the guard lived: one line per event or span,
-/// `LEVEL target: message field=value …`.
-#[derive(Clone, Default)]
-pub(crate) struct Logs(Arc<Mutex<Vec<String>>>);
+/// What was logged on this thread while the guard lived.
+pub(crate) struct Logs(Capture);
 
 impl Logs {
     /// Captures everything logged on this thread until the guard drops.
-    pub(crate) fn capture() -> (Logs, DefaultGuard) {
-        let logs = Logs::default();
-        let subscriber = Capture {
-            logs: logs.clone(),
-            next_id: AtomicU64::new(1),
-        };
-        (logs, tracing::subscriber::set_default(subscriber))
+    pub(crate) fn capture() -> (Logs, Recording) {
+        let (capture, recording) = Capture::start();
+        (Logs(capture), recording)
     }
 
-    pub(crate) fn lines(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// The warnings.
+    /// The warnings, one line each: `WARN target: message field=value …`.
     pub(crate) fn warnings(&self) -> Vec<String> {
-        self.lines()
+        self.0
+            .events()
             .into_iter()
-            .filter(|l| l.starts_with("WARN"))
+            .filter(|e| e.level == Level::WARN)
+            .map(|e| {
+                let mut line = format!("WARN {}: {}", e.target, e.message());
+                for (name, value) in e.fields.iter().filter(|(n, _)| n != "message") {
+                    line.push_str(&format!(" {name}={value}"));
+                }
+                line
+            })
             .collect()
     }
 
-    /// Everything, on one string, for "never contains" checks.
+    /// Everything, spans and events with all their fields, for "never
+    /// contains" checks.
     pub(crate) fn all(&self) -> String {
-        self.lines().join("\n")
+        self.0.dump()
     }
-}
-
-struct Capture {
-    logs: Logs,
-    next_id: AtomicU64,
-}
-
-impl Capture {
-    fn push(&self, meta: &Metadata<'_>, fields: Fields) {
-        let line = format!("{} {}:{}", meta.level(), meta.target(), fields.0);
-        self.logs.0.lock().unwrap().push(line);
-    }
-}
-
-#[derive(Default)]
-struct Fields(String);
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.0, " {value:?}");
-        } else {
-            let _ = write!(self.0, " {}={value:?}", field.name());
-        }
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, span: &Attributes<'_>) -> Id {
-        let mut fields = Fields::default();
-        span.record(&mut fields);
-        self.push(span.metadata(), fields);
-        Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed))
-    }
-
-    fn record(&self, _: &Id, values: &Record<'_>) {
-        let mut fields = Fields::default();
-        values.record(&mut fields);
-        self.logs
-            .0
-            .lock()
-            .unwrap()
-            .push(format!("RECORD:{}", fields.0));
-    }
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        self.push(event.metadata(), fields);
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
 }

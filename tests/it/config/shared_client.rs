@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use okta_auth::config::Sources;
 use okta_auth::testing::{Fault, MockOkta, ServiceApp};
 use okta_auth::{Error, OktaConfig, SigningKey, TokenSource, TokenType};
@@ -58,6 +60,7 @@ async fn token_and_api_requests_go_through_the_proxy_from_okta_yaml() {
             ),
         ),
     );
+    let (logs, _recording) = Logs::capture();
     let config = OktaConfig::load(&Sources::empty().current_dir(&cwd)).unwrap();
     let client = config.client().unwrap();
     let url = okta.org_url().endpoint("api/v1/users/me");
@@ -76,6 +79,26 @@ async fn token_and_api_requests_go_through_the_proxy_from_okta_yaml() {
     let api = format!("GET {url}");
     assert_eq!(lines, [&token, &token, &api, &api]);
     assert!(seen.iter().all(|p| p.authorized), "{seen:?}");
+
+    // Nothing secret in what was logged, at every level: not the proxy
+    // password (nor its basic-auth form), the access token or the key.
+    let received = okta.received();
+    let authorization = &received.last().unwrap().headers["authorization"];
+    let access_token = authorization.to_str().unwrap().split_once(' ').unwrap().1;
+    let basic = STANDARD.encode(format!("svc-okta:{PROXY_PASSWORD}"));
+    let all = logs.all();
+    assert!(!all.is_empty());
+    let key_line = PEM.lines().nth(1).unwrap();
+    for secret in [
+        PROXY_PASSWORD,
+        basic.as_str(),
+        access_token,
+        "BEGIN",
+        key_line,
+    ] {
+        assert!(!all.contains(secret), "{secret} logged");
+    }
+    assert!(!format!("{config:?}").contains(PROXY_PASSWORD));
 }
 
 #[tokio::test]
