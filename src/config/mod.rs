@@ -8,9 +8,19 @@
 //!   `read`).
 //! - Each value remembers its [`Origin`], which every error about it names
 //!   (`setting`); later layers override earlier ones, setters last.
+//! - Names okta-auth does not read (`OKTA_CLIENT_ORG_URL`, `orgURL`) are
+//!   reported with the nearest name it does (`names`, `hints`).
+//! - The connection settings (proxy, timeouts, rate-limit retries) become
+//!   one HTTP client, shared by the token source and the middleware, unless
+//!   the caller hands in their own (`connection`, `http`).
 //! - [`OktaConfig::token_source`] turns the settings into a cached source,
-//!   reading a private key given as a path (`private_key`).
+//!   reading a private key given as a path (`private_key`);
+//!   [`OktaConfig::client`] stacks the middleware over it.
 
+mod connection;
+mod hints;
+mod http;
+mod names;
 mod private_key;
 mod read;
 mod setting;
@@ -21,19 +31,29 @@ mod yaml_depth;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::cache::{CachingTokenSource, CachingTokenSourceBuilder};
 use crate::error::Error;
+use crate::key::SigningKey;
 use crate::org::OrgUrl;
 use crate::token::TokenSource;
-use setting::{Setting, code, missing};
+use connection::{Raw, RedactedHost};
+use hints::Hint;
+use names::Name;
+use private_key::KeyValue;
+use setting::{Setting, code};
 
+pub use connection::{DEFAULT_CONNECTION_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 pub use private_key::MAX_KEY_FILE_BYTES;
 pub use setting::Origin;
 pub use sources::{
-    ENV_AUTHORIZATION_MODE, ENV_CLIENT_ID, ENV_ORG_URL, ENV_PRIVATE_KEY, ENV_PRIVATE_KEY_ID,
-    ENV_SCOPES, ENV_TOKEN, Sources,
+    ENV_AUTHORIZATION_MODE, ENV_CLIENT_ID, ENV_CONNECTION_TIMEOUT, ENV_ORG_URL, ENV_PRIVATE_KEY,
+    ENV_PRIVATE_KEY_ID, ENV_PROXY_HOST, ENV_PROXY_PASSWORD, ENV_PROXY_PORT, ENV_PROXY_USERNAME,
+    ENV_RATE_LIMIT_MAX_BACKOFF, ENV_RATE_LIMIT_MAX_RETRIES, ENV_REQUEST_TIMEOUT, ENV_SCOPES,
+    ENV_TOKEN, Sources,
 };
 pub use yaml::{MAX_CONFIG_FILE_BYTES, MAX_YAML_DEPTH};
 
@@ -70,12 +90,33 @@ impl AuthorizationMode {
 /// | `OKTA_CLIENT_SCOPES` | `okta.client.scopes` | comma- or space-separated, or a YAML list |
 /// | `OKTA_CLIENT_PRIVATEKEY` | `okta.client.privateKey` | PEM or JWK text, or a file path |
 /// | `OKTA_CLIENT_PRIVATEKEYID` | `okta.client.privateKeyId` | the key's `kid` |
+/// | `OKTA_CLIENT_PROXY_HOST` | `okta.client.proxy.host` | proxy host name or address, or an `http(s)://` URL |
+/// | `OKTA_CLIENT_PROXY_PORT` | `okta.client.proxy.port` | proxy port |
+/// | `OKTA_CLIENT_PROXY_USERNAME` | `okta.client.proxy.username` | proxy basic-auth user |
+/// | `OKTA_CLIENT_PROXY_PASSWORD` | `okta.client.proxy.password` | proxy basic-auth password (a secret) |
+/// | `OKTA_CLIENT_CONNECTION_TIMEOUT`, `OKTA_CLIENT_CONNECTIONTIMEOUT` | `okta.client.connectionTimeout` | connect timeout, seconds (`0`: none) |
+/// | `OKTA_CLIENT_REQUEST_TIMEOUT`, `OKTA_CLIENT_REQUESTTIMEOUT` | `okta.client.requestTimeout` | request timeout, seconds (`0`: none) |
+/// | `OKTA_CLIENT_RATE_LIMIT_MAX_RETRIES`, `OKTA_CLIENT_RATELIMIT_MAXRETRIES` | `okta.client.rateLimit.maxRetries` | retries after a `429` |
+/// | `OKTA_CLIENT_RATE_LIMIT_MAX_BACKOFF`, `OKTA_CLIENT_RATELIMIT_MAXBACKOFF` | `okta.client.rateLimit.maxBackoff` | longest wait before a retry, seconds |
+///
+/// The Go SDK separates words with `_`, the Java, Python and Node SDKs
+/// squash them; both are read (the first spelling wins when both are set).
+/// Seconds may have a fraction (`0.5`).
 ///
 /// Without an authorization mode, the mode follows from what is set: a
 /// token alone means `SSWS`, a client id and key alone mean `PrivateKey`,
 /// both is an error. Errors name the setting and where it came from, never
-/// its value; `Debug` redacts the token, the key and an org URL's user info.
+/// its value; `Debug` redacts the token, the key, the proxy password and
+/// an org URL's user info.
 ///
+/// An `OKTA_CLIENT_*` variable or `okta.yaml` key that okta-auth does not
+/// read (`OKTA_CLIENT_ORG_URL`, `orgURL`) is reported at load as a
+/// `tracing` warning with the nearest name it does read, and named again
+/// in the error if the setting it probably meant is then missing.
+///
+/// A private key path may start with `~/` (the home directory of the
+/// [`Sources`]); a relative path in an `okta.yaml` is read from that file's
+/// folder, one from the environment or code from the current directory.
 /// Files are read with caps, stopping one byte past the cap:
 /// [`MAX_CONFIG_FILE_BYTES`] for `okta.yaml`, [`MAX_KEY_FILE_BYTES`] for a
 /// key file; an `okta.yaml` nested deeper than [`MAX_YAML_DEPTH`] is refused
@@ -84,10 +125,14 @@ impl AuthorizationMode {
 /// ```no_run
 /// use okta_auth::OktaConfig;
 ///
-/// # async fn run() -> Result<(), okta_auth::Error> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 /// let config = OktaConfig::from_env()?;
 /// let source = config.token_source()?; // cached, ready for many requests
 /// let token = source.token().await?;
+///
+/// // Or the whole stack: rate limits, then tokens, on one shared client.
+/// let client = config.client()?;
+/// let users = client.get(config.org()?.endpoint("api/v1/users")).send().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Default)]
@@ -97,11 +142,34 @@ pub struct OktaConfig {
     token: Option<Setting<SecretString>>,
     client_id: Option<Setting<String>>,
     scopes: Option<Setting<Vec<String>>>,
-    private_key: Option<Setting<SecretString>>,
+    private_key: Option<Setting<KeyValue>>,
     private_key_id: Option<Setting<String>>,
+    proxy_host: Option<Setting<String>>,
+    proxy_port: Option<Setting<Raw<u16>>>,
+    proxy_username: Option<Setting<String>>,
+    proxy_password: Option<Setting<SecretString>>,
+    connection_timeout: Option<Setting<Raw<Duration>>>,
+    request_timeout: Option<Setting<Raw<Duration>>>,
+    max_retries: Option<Setting<Raw<u32>>>,
+    max_backoff: Option<Setting<Raw<Duration>>>,
     dpop_mode: Option<crate::DpopMode>,
+    http_client: Option<reqwest::Client>,
+    cache: Option<CacheTuning>,
+    /// Names okta-auth does not read, found while loading.
+    hints: Vec<Hint>,
+    /// Where relative key paths from the environment are read.
     base_dir: Option<PathBuf>,
+    /// What `~` in a key path stands for.
+    home_dir: Option<PathBuf>,
+    built: http::Built,
 }
+
+/// What [`OktaConfig::cache`] keeps: the caller's tuning of the cache.
+type CacheTuning = Arc<dyn Fn(CacheBuilder) -> CacheBuilder + Send + Sync>;
+
+/// The builder of the cache [`OktaConfig::token_source`] wraps around the
+/// source, handed to the closure given to [`OktaConfig::cache`].
+pub type CacheBuilder = CachingTokenSourceBuilder<Arc<dyn TokenSource>>;
 
 impl OktaConfig {
     /// An empty configuration, to fill with setters.
@@ -116,7 +184,8 @@ impl OktaConfig {
 
     /// Reads `{home}/.okta/okta.yaml`, then `{current}/okta.yaml`, then the
     /// variables, each overriding the one before. A missing file is skipped;
-    /// an unreadable or malformed one is an error.
+    /// an unreadable or malformed one is an error. Names okta-auth does not
+    /// read are reported as `tracing` warnings.
     pub fn load(sources: &Sources) -> Result<Self, Error> {
         let mut config = Self::default();
         if let Some(home) = &sources.home_dir {
@@ -127,9 +196,11 @@ impl OktaConfig {
         }
         config.merge_env(sources);
         config.base_dir = sources.current_dir.clone();
+        config.home_dir = sources.home_dir.clone();
         Ok(config)
     }
 
+    /// Sets the org URL, `https://{org}`. Overrides files and
     /// environment. Defaults to what they say.
     pub fn org_url(mut self, url: impl Into<String>) -> Self {
         self.org_url = Some(code(url.into(), "org_url"));
@@ -173,10 +244,24 @@ impl OktaConfig {
         self
     }
 
-    /// Sets the private key: PEM or JWK text, or a file path. Overrides
-    /// files and environment. Defaults to what they say.
+    /// Sets the private key: PEM or JWK text, or a file path (`~/`
+    /// expands to the home directory of the [`Sources`]; a relative path is
+    /// read from the current directory). Overrides files, environment and
+    /// an earlier [`signing_key`](Self::signing_key). Defaults to what they
+    /// say.
     pub fn private_key(mut self, key: impl Into<String>) -> Self {
-        self.private_key = Some(code(SecretString::from(key.into()), "private_key"));
+        let text = KeyValue::Text(SecretString::from(key.into()));
+        self.private_key = Some(code(text, "private_key"));
+        self
+    }
+
+    /// Sets the private key, already parsed (from a secret store, say, or
+    /// generated). A [`private_key_id`](Self::private_key_id) applies only
+    /// when the key has no `kid` of its own. Overrides files, environment
+    /// and an earlier [`private_key`](Self::private_key). Defaults to what
+    /// they say.
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.private_key = Some(code(KeyValue::Parsed(key), "signing_key"));
         self
     }
 
@@ -195,13 +280,43 @@ impl OktaConfig {
         self
     }
 
+    /// Tunes the cache that [`token_source`](Self::token_source) (and
+    /// [`client`](Self::client)) wrap around the source: `tune` gets its
+    /// builder and returns it with your settings.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use okta_auth::OktaConfig;
+    ///
+    /// let config = OktaConfig::new()
+    ///     .cache(|cache| cache.refresh_ahead(0.5).load_timeout(Duration::from_secs(20)));
+    /// ```
+    ///
+    /// Code only. Defaults to the cache's defaults
+    /// ([`DEFAULT_REFRESH_AHEAD`](crate::cache::DEFAULT_REFRESH_AHEAD),
+    /// [`DEFAULT_LOAD_TIMEOUT`](crate::cache::DEFAULT_LOAD_TIMEOUT), …).
+    pub fn cache<F>(mut self, tune: F) -> Self
+    where
+        F: Fn(CacheBuilder) -> CacheBuilder + Send + Sync + 'static,
+    {
+        self.cache = Some(Arc::new(tune));
+        self
+    }
+
     /// The validated org URL.
     pub fn org(&self) -> Result<OrgUrl, Error> {
         let setting = self
             .org_url
             .as_ref()
-            .ok_or_else(|| missing("the org url", ENV_ORG_URL, "okta.client.orgUrl"))?;
-        OrgUrl::parse(&setting.value).map_err(|e| setting.error(format_args!("is invalid: {e}")))
+            .ok_or_else(|| self.missing("the org url", Name::OrgUrl))?;
+        OrgUrl::parse(&setting.value).map_err(|e| {
+            let hint = if bare_domain(&setting.value) {
+                "; add https:// in front of the domain"
+            } else {
+                ""
+            };
+            setting.error(format_args!("is invalid: {e}{hint}"))
+        })
     }
 
     /// The authorization mode: as set, or inferred from what is set.
@@ -221,7 +336,13 @@ impl OktaConfig {
             ))),
             (false, false) => Err(Error::Config(format!(
                 "no credentials configured: set {ENV_TOKEN} for an API token, or {ENV_CLIENT_ID} \
-                 and {ENV_PRIVATE_KEY} for a service app"
+                 and {ENV_PRIVATE_KEY} for a service app{}",
+                self.hint_suffix(&[
+                    Name::Token,
+                    Name::ClientId,
+                    Name::PrivateKey,
+                    Name::AuthorizationMode
+                ]),
             ))),
         }
     }
@@ -229,70 +350,173 @@ impl OktaConfig {
     /// A ready, cached token source for these settings: an
     /// [`ApiTokenSource`](crate::ApiTokenSource) for `SSWS`, a
     /// [`ServiceAppSource`](crate::ServiceAppSource) on the org
-    /// authorization server for `PrivateKey`, wrapped in a
-    /// [`CachingTokenSource`](crate::CachingTokenSource).
+    /// authorization server for `PrivateKey` (on the
+    /// [shared client](Self::reqwest_client), with the request timeout),
+    /// wrapped in a [`CachingTokenSource`] tuned by
+    /// [`cache`](Self::cache).
     ///
     /// Reads the private key file, if the key is a path. No network.
     pub fn token_source(&self) -> Result<Arc<dyn TokenSource>, Error> {
-        use crate::cache::TokenSourceExt;
+        self.source_on(None)
+    }
+
+    /// The token source, on `http` if given, else on [`Self::http`].
+    fn source_on(&self, http: Option<reqwest::Client>) -> Result<Arc<dyn TokenSource>, Error> {
         let org = self.org()?;
-        match self.mode()? {
+        let source: Arc<dyn TokenSource> = match self.mode()? {
             AuthorizationMode::Ssws => {
                 let token = self
                     .token
                     .as_ref()
-                    .ok_or_else(|| missing("an API token", ENV_TOKEN, "okta.client.token"))?;
+                    .ok_or_else(|| self.missing("an API token", Name::Token))?;
                 let source = crate::ApiTokenSource::new(token.value.expose_secret())
                     .map_err(|_| token.error("is not a usable API token"))?;
-                Ok(Arc::new(source.cached()))
+                Arc::new(source)
             }
             AuthorizationMode::PrivateKey => {
                 let client_id = self
                     .client_id
                     .as_ref()
-                    .ok_or_else(|| missing("a client id", ENV_CLIENT_ID, "okta.client.clientId"))?;
-                let key = self.signing_key()?;
+                    .ok_or_else(|| self.missing("a client id", Name::ClientId))?;
+                let key = self.read_signing_key()?;
                 let scopes = self
                     .scopes
                     .as_ref()
                     .map(|s| s.value.clone())
                     .unwrap_or_default();
                 if scopes.is_empty() {
-                    return Err(missing("scopes", ENV_SCOPES, "okta.client.scopes"));
+                    return Err(self.missing("scopes", Name::Scopes));
                 }
+                let http = match http {
+                    Some(http) => http,
+                    None => self.http(&org)?,
+                };
                 let mut builder = crate::ServiceAppSource::builder(org, client_id.value.clone())
                     .private_key(key)
-                    .scopes(scopes);
+                    .scopes(scopes)
+                    .http_client(http);
+                if self.http_client.is_none()
+                    && let Some(timeout) = self.connection()?.request_timeout
+                {
+                    builder = builder.timeout(timeout);
+                }
                 if let Some(mode) = self.dpop_mode {
                     builder = builder.dpop(mode);
                 }
-                let source = builder.build()?;
-                Ok(Arc::new(source.cached()))
+                Arc::new(builder.build()?)
             }
+        };
+        let mut cache = CachingTokenSource::builder(source);
+        if let Some(tune) = &self.cache {
+            cache = tune(cache);
         }
+        Ok(Arc::new(cache.build()?))
     }
+
+    /// A client for the Okta API with everything in place: on the
+    /// [shared client](Self::reqwest_client) (or yours), an
+    /// [`OktaRateLimit`](crate::OktaRateLimit) with the rate-limit settings,
+    /// then an [`OktaAuth`](crate::OktaAuth) over the
+    /// [cached source](Self::token_source). Token requests and API requests
+    /// go through one connection pool (and proxy).
+    ///
+    /// Fails like [`token_source`](Self::token_source) and
+    /// [`reqwest_client`](Self::reqwest_client). No network.
+    #[cfg(feature = "middleware")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+    pub fn client(&self) -> Result<reqwest_middleware::ClientWithMiddleware, Error> {
+        let org = self.org()?;
+        let http = self.http(&org)?;
+        let rate_limit = self.rate_limit()?;
+        let source = self.source_on(Some(http.clone()))?;
+        Ok(reqwest_middleware::ClientBuilder::new(http)
+            .with(rate_limit)
+            .with(crate::OktaAuth::new(org, source))
+            .build())
+    }
+
+    /// The [`OktaRateLimit`](crate::OktaRateLimit) [`client`](Self::client)
+    /// uses: `rateLimit.maxRetries` as its
+    /// [`max_retries`](crate::OktaRateLimit::max_retries) and
+    /// `rateLimit.maxBackoff` as its
+    /// [`max_wait`](crate::OktaRateLimit::max_wait), the defaults for
+    /// those not set. For a middleware stack of your own.
+    #[cfg(feature = "middleware")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+    pub fn rate_limit(&self) -> Result<crate::OktaRateLimit, Error> {
+        let org = self.org()?;
+        let (retries, max_wait) = self.rate_limit_settings()?;
+        let mut rate_limit = crate::OktaRateLimit::new(org);
+        if let Some(retries) = retries {
+            rate_limit = rate_limit.max_retries(retries);
+        }
+        if let Some(max_wait) = max_wait {
+            rate_limit = rate_limit.max_wait(max_wait);
+        }
+        Ok(rate_limit)
+    }
+
+    /// `{what} is required: set OKTA_CLIENT_X or okta.client.x`, with the
+    /// hints that point at that setting.
+    fn missing(&self, what: &str, key: Name) -> Error {
+        Error::Config(format!(
+            "{what} is required: {}{}",
+            key.how_to_set(),
+            self.hint_suffix(&[key])
+        ))
+    }
+
+    /// ` (did you mean …? … is set)` for the hints pointing at `keys`.
+    fn hint_suffix(&self, keys: &[Name]) -> String {
+        hints::suffix(&self.hints, keys)
+    }
+
+    /// Keeps a hint and reports it.
+    fn hint(&mut self, hint: Hint) {
+        hint.warn();
+        self.hints.push(hint);
+    }
+}
+
+/// A domain without a scheme (`example.okta.com`): `https://` in front
+/// makes it an org URL.
+fn bare_domain(value: &str) -> bool {
+    let value = value.trim();
+    !value.contains("://") && OrgUrl::parse(&format!("https://{value}")).is_ok()
 }
 
 impl fmt::Debug for OktaConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn value<T>(s: &Option<Setting<T>>) -> Option<&T> {
+            s.as_ref().map(|s| &s.value)
+        }
+        let redacted = |set: bool| set.then_some("[redacted]");
         f.debug_struct("OktaConfig")
             .field(
                 "org_url",
                 &self.org_url.as_ref().map(|s| RedactedUrl(&s.value)),
             )
-            .field("authorization_mode", &self.mode.as_ref().map(|s| &s.value))
-            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
-            .field("client_id", &self.client_id.as_ref().map(|s| &s.value))
-            .field("scopes", &self.scopes.as_ref().map(|s| &s.value))
+            .field("authorization_mode", &value(&self.mode))
+            .field("token", &redacted(self.token.is_some()))
+            .field("client_id", &value(&self.client_id))
+            .field("scopes", &value(&self.scopes))
+            .field("private_key", &value(&self.private_key))
+            .field("private_key_id", &value(&self.private_key_id))
             .field(
-                "private_key",
-                &self.private_key.as_ref().map(|_| "[redacted]"),
+                "proxy_host",
+                &self.proxy_host.as_ref().map(|s| RedactedHost(&s.value)),
             )
-            .field(
-                "private_key_id",
-                &self.private_key_id.as_ref().map(|s| &s.value),
-            )
-            .finish()
+            .field("proxy_port", &value(&self.proxy_port))
+            .field("proxy_username", &value(&self.proxy_username))
+            .field("proxy_password", &redacted(self.proxy_password.is_some()))
+            .field("connection_timeout", &value(&self.connection_timeout))
+            .field("request_timeout", &value(&self.request_timeout))
+            .field("rate_limit_max_retries", &value(&self.max_retries))
+            .field("rate_limit_max_backoff", &value(&self.max_backoff))
+            .field("dpop_mode", &self.dpop_mode)
+            .field("http_client", &self.http_client.as_ref().map(|_| "yours"))
+            .field("cache", &self.cache.as_ref().map(|_| "tuned"))
+            .finish_non_exhaustive()
     }
 }
 

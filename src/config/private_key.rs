@@ -1,54 +1,79 @@
-//! The private key setting: PEM or JWK text, or the path of a key file,
-//! read capped at [`MAX_KEY_FILE_BYTES`] into a zeroizing buffer. Errors
-//! never echo the value: what looks like a path may be key material.
+//! The private key setting: an already parsed [`SigningKey`], or PEM or JWK
+//! text, or the path of a key file, read capped at [`MAX_KEY_FILE_BYTES`]
+//! into a zeroizing buffer. Errors never echo the value: what looks like a
+//! path may be key material.
+//!
+//! A path may start with `~/` (the home directory of the
+//! [`Sources`](super::Sources)); a relative path from an `okta.yaml` is read
+//! from that file's folder, one from the environment or code from the
+//! current directory.
 
-use std::path::{Path, PathBuf};
+use std::fmt;
+use std::path::PathBuf;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::OktaConfig;
+use super::names::Name;
 use super::read::{ReadError, read_capped};
-use super::setting::missing;
-use super::sources::ENV_PRIVATE_KEY;
+use super::setting::{Origin, Setting};
 use crate::error::Error;
+use crate::key::SigningKey;
 
 /// The largest private key file read, in bytes (1 MiB; an 8192-bit RSA key
 /// in PEM is under 7 KB). A longer file is an [`Error::Config`] naming it,
 /// found out after reading one byte more than this, never the whole file.
 pub const MAX_KEY_FILE_BYTES: usize = 1024 * 1024;
 
+/// The private key as set: parsed already, or text (key or path).
+#[derive(Clone)]
+pub(super) enum KeyValue {
+    Text(SecretString),
+    Parsed(SigningKey),
+}
+
+/// The text redacted; a parsed key shows its kind, algorithm and `kid`.
+impl fmt::Debug for KeyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyValue::Text(_) => f.write_str("\"[redacted]\""),
+            KeyValue::Parsed(key) => key.fmt(f),
+        }
+    }
+}
+
 impl OktaConfig {
-    /// The signing key the settings name, with their `kid` if one is set.
-    pub(super) fn signing_key(&self) -> Result<crate::SigningKey, Error> {
+    /// The signing key the settings name, with their `kid` if one is set
+    /// (for a parsed key, only if it has none).
+    pub(super) fn read_signing_key(&self) -> Result<SigningKey, Error> {
         let setting = self
             .private_key
             .as_ref()
-            .ok_or_else(|| missing("a private key", ENV_PRIVATE_KEY, "okta.client.privateKey"))?;
-        let value = unquote(setting.value.expose_secret().trim());
+            .ok_or_else(|| self.missing("a private key", Name::PrivateKey))?;
+        let text = match &setting.value {
+            KeyValue::Parsed(key) => {
+                return Ok(match (&self.private_key_id, key.kid()) {
+                    (Some(kid), None) => key.clone().with_kid(kid.value.clone()),
+                    _ => key.clone(),
+                });
+            }
+            KeyValue::Text(text) => text,
+        };
+        let value = unquote(text.expose_secret().trim());
         let key = if looks_like_key_text(value) {
-            crate::SigningKey::parse(value)
+            SigningKey::parse(value)
                 .map_err(|e| setting.error(format_args!("is not a usable private key: {e}")))?
         } else {
-            let mut path = PathBuf::from(value);
-            if path.is_relative()
-                && let Some(base) = &self.base_dir
-            {
-                path = base.join(path);
-            }
+            let (path, note) = self.key_path(setting, value)?;
             // Never echo the value: what looks like a path may be key
             // material in a form we do not recognise (base64 of a PEM, say).
             // Once it opens as a file, it is a path, and errors name it.
             // The bytes are zeroized on drop.
             let bytes = read_capped(&path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
                 ReadError::Io(e) => {
-                    let relative = match (&self.base_dir, Path::new(value).is_relative()) {
-                        (Some(base), true) => {
-                            format!("; relative paths are read from {}", base.display())
-                        }
-                        _ => String::new(),
-                    };
+                    let note = note.map(|n| format!("; {n}")).unwrap_or_default();
                     setting.error(format_args!(
-                        "is neither PEM or JWK key text nor the path of a readable key file ({}{relative})",
+                        "is neither PEM or JWK key text nor the path of a readable key file ({}{note})",
                         e.kind()
                     ))
                 }
@@ -64,7 +89,7 @@ impl OktaConfig {
                     path.display()
                 ))
             })?;
-            crate::SigningKey::parse(text).map_err(|e| {
+            SigningKey::parse(text).map_err(|e| {
                 setting.error(format_args!(
                     "names a file that is not a usable private key: {e}"
                 ))
@@ -77,7 +102,47 @@ impl OktaConfig {
     }
 }
 
-/// Key material rather than a path: PEM armour (also with literal `\n`, as
+impl OktaConfig {
+    /// The file a key path names, and where a relative or `~` path was
+    /// read from (for the error if it cannot be read).
+    fn key_path(
+        &self,
+        setting: &Setting<KeyValue>,
+        value: &str,
+    ) -> Result<(PathBuf, Option<String>), Error> {
+        let home_relative = value
+            .strip_prefix('~')
+            .filter(|rest| rest.is_empty() || rest.starts_with(['/', std::path::MAIN_SEPARATOR]));
+        if let Some(rest) = home_relative {
+            let home = self.home_dir.as_ref().ok_or_else(|| {
+                setting.error(
+                    "starts with ~ but no home directory is known (OktaConfig::load with \
+                     Sources::home_dir, or OktaConfig::from_env)",
+                )
+            })?;
+            let rest = rest.trim_start_matches(['/', std::path::MAIN_SEPARATOR]);
+            let note = format!("~ is {}", home.display());
+            return Ok((home.join(rest), Some(note)));
+        }
+        let path = PathBuf::from(value);
+        if path.is_absolute() {
+            return Ok((path, None));
+        }
+        let base = match &setting.origin {
+            Origin::File { path, .. } => path.parent(),
+            Origin::Env(_) | Origin::Code(_) => self.base_dir.as_deref(),
+        };
+        Ok(match base {
+            Some(base) => {
+                let note = format!("relative paths are read from {}", base.display());
+                (base.join(path), Some(note))
+            }
+            None => (path, None),
+        })
+    }
+}
+
+/// Name material rather than a path: PEM armour (also with literal `\n`, as
 /// pasted into environment variables), JSON, or more than one line.
 fn looks_like_key_text(value: &str) -> bool {
     value.contains("-----BEGIN")

@@ -59,10 +59,6 @@ pub(super) fn code<T>(value: T, setter: &'static str) -> Setting<T> {
     }
 }
 
-pub(super) fn missing(what: &str, env: &str, key: &str) -> Error {
-    Error::Config(format!("{what} is required: set {env} or {key}"))
-}
-
 /// Scopes as text: comma- or space-separated.
 pub(super) fn split_scopes(text: &str) -> Vec<String> {
     text.split(|c: char| c == ',' || c.is_whitespace())

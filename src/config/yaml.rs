@@ -3,14 +3,20 @@
 //! held as secrets from the moment they are read, and errors that give a
 //! position, never a value.
 
+use std::fmt;
 use std::path::Path;
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::OktaConfig;
+use super::hints::yaml_hints;
+use super::names::Name;
+use super::private_key::KeyValue;
 use super::read::{ReadError, read_capped};
 use super::setting::{Origin, Setting, overlay, split_scopes};
+use super::sources::raw;
 use super::yaml_depth::nesting_depth_exceeds;
 use crate::error::Error;
 
@@ -51,6 +57,77 @@ struct YamlClient {
     #[serde(default, deserialize_with = "secret_string")]
     private_key: Option<SecretString>,
     private_key_id: Option<String>,
+    connection_timeout: Option<Scalar>,
+    request_timeout: Option<Scalar>,
+    rate_limit: Option<YamlRateLimit>,
+    proxy: Option<YamlProxy>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct YamlRateLimit {
+    max_retries: Option<Scalar>,
+    max_backoff: Option<Scalar>,
+}
+
+/// `port: null` and the like (as in the `okta.yaml` Okta's SDKs document)
+/// are unset.
+#[derive(Deserialize, Default)]
+struct YamlProxy {
+    host: Option<Scalar>,
+    port: Option<Scalar>,
+    username: Option<Scalar>,
+    #[serde(default, deserialize_with = "secret_scalar")]
+    password: Option<SecretString>,
+}
+
+/// A YAML scalar as text: a string, or a number or boolean written out.
+struct Scalar(String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl Visitor<'_> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a number")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+}
+
+/// A secret scalar (a password), held as a secret from the moment it is
+/// read.
+fn secret_scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<Scalar>::deserialize(d)?.map(|s| SecretString::from(s.0)))
 }
 
 /// A secret from YAML, held as one from the moment it is read (so that a
@@ -152,12 +229,52 @@ impl OktaConfig {
         );
         overlay(
             &mut self.private_key,
-            set_secret(client.private_key, "okta.client.privateKey"),
+            set_secret(client.private_key, "okta.client.privateKey").map(|s| Setting {
+                value: KeyValue::Text(s.value),
+                origin: s.origin,
+            }),
         );
         overlay(
             &mut self.private_key_id,
             set(client.private_key_id, "okta.client.privateKeyId"),
         );
+
+        let text_of = |value: Option<Scalar>, key: Name| set(value.map(|s| s.0), key.yaml());
+        let rate_limit = client.rate_limit.unwrap_or_default();
+        let proxy = client.proxy.unwrap_or_default();
+        overlay(
+            &mut self.connection_timeout,
+            raw(text_of(client.connection_timeout, Name::ConnectionTimeout)),
+        );
+        overlay(
+            &mut self.request_timeout,
+            raw(text_of(client.request_timeout, Name::RequestTimeout)),
+        );
+        overlay(
+            &mut self.max_retries,
+            raw(text_of(rate_limit.max_retries, Name::MaxRetries)),
+        );
+        overlay(
+            &mut self.max_backoff,
+            raw(text_of(rate_limit.max_backoff, Name::MaxBackoff)),
+        );
+        overlay(&mut self.proxy_host, text_of(proxy.host, Name::ProxyHost));
+        overlay(
+            &mut self.proxy_port,
+            raw(text_of(proxy.port, Name::ProxyPort)),
+        );
+        overlay(
+            &mut self.proxy_username,
+            text_of(proxy.username, Name::ProxyUsername),
+        );
+        overlay(
+            &mut self.proxy_password,
+            set_secret(proxy.password, Name::ProxyPassword.yaml()),
+        );
+
+        for hint in yaml_hints(text, path) {
+            self.hint(hint);
+        }
         Ok(())
     }
 }
