@@ -103,6 +103,7 @@ mod key;
 mod middleware;
 mod org;
 mod rate_limit;
+mod request;
 pub mod service_app;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

@@ -4,21 +4,17 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use http::header::{
-    AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
-    PROXY_AUTHORIZATION, TRANSFER_ENCODING,
-};
-use http::{Extensions, HeaderMap, Method, StatusCode};
+use http::Extensions;
+use http::header::AUTHORIZATION;
 use reqwest::{Request, Response, redirect};
 use reqwest_middleware::{Middleware, Next};
 use tracing::Instrument;
 
-use super::middleware_error;
+use super::NextSend;
 use crate::cache::CachingTokenSource;
-use crate::challenge::{Challenge, asks_for_nonce, dpop_nonce};
-use crate::error::Error;
 use crate::org::OrgUrl;
-use crate::token::{AccessToken, DPOP, TokenSource};
+use crate::request::{Authorize, Tally};
+use crate::token::TokenSource;
 
 /// A [`reqwest_middleware::Middleware`] that authorizes requests to one Okta
 /// org with tokens from a [`TokenSource`].
@@ -68,7 +64,7 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 ///   with a fresh proof for the new URL, elsewhere without `Authorization`,
 ///   `DPoP`, `Cookie` or `Proxy-Authorization`. If the client follows a
 ///   redirect to another origin on its own while a DPoP token is in use, the
-///   request fails with [`Error::Config`] so the misconfiguration is seen.
+///   request fails with [`Error::Config`](crate::Error::Config) so the misconfiguration is seen.
 ///
 /// **Caching.** [`OktaAuth::new`] caches what it is given: a source that is
 /// not cached already ([`TokenSource::is_cached`], e.g. a plain
@@ -139,7 +135,7 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 ///
 /// A `401` that the retry could not fix is returned as the response, not as
 /// an error; [`AuthChallenge::from_response`](crate::AuthChallenge::from_response)
-/// turns its `WWW-Authenticate` into an [`Error`] (for example
+/// turns its `WWW-Authenticate` into an [`Error`](crate::Error) (for example
 /// `invalid_dpop_proof` with its description).
 #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
 #[derive(Clone)]
@@ -154,7 +150,7 @@ pub struct OktaAuth {
 impl OktaAuth {
     /// The most redirects from the org that `OktaAuth` follows for one
     /// request, as many as reqwest's default policy.
-    pub const MAX_REDIRECTS: usize = 10;
+    pub const MAX_REDIRECTS: usize = crate::request::MAX_REDIRECTS;
 
     /// Whether requests to the org carry [`USER_AGENT`](crate::USER_AGENT) unless told
     /// otherwise: `true`.
@@ -233,235 +229,6 @@ impl OktaAuth {
             }
         })
     }
-
-    /// Sends an org request with a token: the retries and redirects,
-    /// counted in `tally`.
-    async fn send(
-        &self,
-        mut req: Request,
-        extensions: &mut Extensions,
-        next: Next<'_>,
-        tally: &mut Tally,
-    ) -> reqwest_middleware::Result<Response> {
-        if self.user_agent {
-            // Before the loop: retries and redirects start from this.
-            crate::user_agent::add_to(req.headers_mut());
-        }
-        let mut auth_retried = false;
-        // The token in use was fetched for this request after a 401.
-        let mut replaced = false;
-        let mut redirects = 0;
-        // A token to use again (nonce retry, redirect) instead of asking.
-        let mut again: Option<AccessToken> = None;
-        loop {
-            let token = match again.take() {
-                Some(t) => t,
-                None => self.source.token().await.map_err(middleware_error)?,
-            };
-            // Taken before the credentials go in: a retry or a redirect
-            // starts from the caller's own headers.
-            let spare = req.try_clone();
-            // Moved out and back so the method and URL can be read while
-            // the headers are written; replaces any `DPoP` header the
-            // caller set.
-            let mut headers = std::mem::take(req.headers_mut());
-            let authorized = token.authorize_into(req.method(), req.url(), &mut headers);
-            *req.headers_mut() = headers;
-            authorized.map_err(middleware_error)?;
-            let sent_origin = token.dpop_key().map(|_| req.url().origin());
-            let resp = next.clone().run(req, extensions).await?;
-
-            if let (Some(key), Some(origin)) = (token.dpop_key(), sent_origin) {
-                if resp.url().origin() != origin {
-                    return Err(middleware_error(Error::Config(
-                        "the http client followed a redirect away from the okta org with a \
-                         dpop proof; build it with OktaAuth::redirect_policy()"
-                            .into(),
-                    )));
-                }
-                if let Some(nonce) = dpop_nonce(resp.headers()) {
-                    // Checked by `dpop_nonce`, so this cannot fail.
-                    let _ = key.remember_nonce(resp.url(), nonce);
-                }
-            }
-
-            let status = resp.status();
-            if status == StatusCode::UNAUTHORIZED {
-                let spare = spare.filter(|_| !auth_retried);
-                let dpop = token.dpop_key().is_some();
-                let retry_with = match on_unauthorized(resp.headers(), dpop) {
-                    // The replacement fetched for this request a moment ago
-                    // is refused too: reporting it would only make a cache
-                    // throw it away (its backoff decides when to replace
-                    // it).
-                    Unauthorized::NewToken if replaced => None,
-                    Unauthorized::NewToken => {
-                        self.source.invalidate(&token);
-                        match spare {
-                            // No retry: the next request gets the new token.
-                            None => None,
-                            Some(_) => {
-                                let fresh = self.source.token().await.map_err(middleware_error)?;
-                                // The same token (an API token, or a cache
-                                // backing off forced refreshes) would be
-                                // refused the same way.
-                                (!fresh.same_token(&token)).then_some((fresh, true))
-                            }
-                        }
-                    }
-                    // The token is fine: the new proof carries the nonce
-                    // remembered above, or merely a new `jti`.
-                    Unauthorized::SameToken => Some((token, false)),
-                    Unauthorized::GiveUp => None,
-                };
-                match (spare, retry_with) {
-                    (Some(spare), Some((retry_with, new_token))) => {
-                        tracing::debug!(new_token, "okta refused the request (401); retrying once");
-                        replaced = new_token;
-                        auth_retried = true;
-                        tally.retries += 1;
-                        again = Some(retry_with);
-                        req = spare;
-                        continue;
-                    }
-                    _ => return Ok(resp),
-                }
-            }
-            let Some(spare) = spare else {
-                return Ok(resp);
-            };
-            if status.is_redirection() && redirects < Self::MAX_REDIRECTS {
-                let Some(follow) = redirect_request(spare, &resp) else {
-                    return Ok(resp);
-                };
-                redirects += 1;
-                tally.redirects = redirects;
-                if self.org.is_same_origin(follow.url()) {
-                    again = Some(token);
-                    req = follow;
-                } else {
-                    return next.run(without_credentials(follow), extensions).await;
-                }
-            } else {
-                return Ok(resp);
-            }
-        }
-    }
-}
-
-/// What one request through [`OktaAuth::send`] took, for its span.
-#[derive(Debug, Default)]
-struct Tally {
-    /// Authorization retries (a `401` answered).
-    retries: u32,
-    /// Redirects followed.
-    redirects: usize,
-}
-
-/// What to do about a `401`, from its challenges (see the table on
-/// [`OktaAuth`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unauthorized {
-    /// The token is bad: report it, fetch another, retry.
-    NewToken,
-    /// The token is fine: retry with it and a fresh proof.
-    SameToken,
-    /// A retry would fail the same way: return the `401`.
-    GiveUp,
-}
-
-/// Classifies a `401` for a request made with a DPoP token (`dpop`) or not.
-fn on_unauthorized(headers: &HeaderMap, dpop: bool) -> Unauthorized {
-    // A header we cannot read says nothing against the token; a new one is
-    // the only thing the client can change.
-    let Ok(challenges) = Challenge::from_headers(headers) else {
-        return Unauthorized::NewToken;
-    };
-    if asks_for_nonce(&challenges) {
-        // Without a usable nonce, or for a token without a key, a retry
-        // could not do better.
-        return if dpop && dpop_nonce(headers).is_some() {
-            Unauthorized::SameToken
-        } else {
-            Unauthorized::GiveUp
-        };
-    }
-    // No error at all (Okta's SSWS `E0000011`, a bare `Bearer realm=…`):
-    // the credentials were not accepted.
-    let Some(challenge) = challenges.iter().find(|c| c.error().is_some()) else {
-        return Unauthorized::NewToken;
-    };
-    let error = challenge.error().unwrap_or_default();
-    let description = challenge.error_description().unwrap_or_default();
-    if error == "invalid_token" {
-        return Unauthorized::NewToken;
-    }
-    // Okta names the precise DPoP error either as the code or, under
-    // `invalid_dpop_proof`, in the description.
-    let replayed = error == "dpop_proof_already_used"
-        || (error == "invalid_dpop_proof"
-            && (description.contains("dpop_proof_already_used")
-                || description.contains("already been used")
-                || description.contains("already used")));
-    if replayed {
-        return if dpop {
-            Unauthorized::SameToken
-        } else {
-            Unauthorized::GiveUp
-        };
-    }
-    let proof_error = error == "invalid_dpop_proof"
-        || error.starts_with("dpop_")
-        || description.contains("dpop_")
-        || challenge.is_scheme("DPoP");
-    if proof_error {
-        Unauthorized::GiveUp
-    } else {
-        Unauthorized::NewToken
-    }
-}
-
-/// The request that follows redirect `resp` to `prev`, as reqwest would
-/// build it: `303` (and `301`/`302` after a `POST`) become a `GET` without
-/// a body; `307`/`308` keep method and body. `None` if `resp` is not a
-/// redirect we can follow.
-fn redirect_request(mut prev: Request, resp: &Response) -> Option<Request> {
-    let location = resp.headers().get(LOCATION)?.to_str().ok()?;
-    let url = prev.url().join(location).ok()?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return None;
-    }
-    let method = prev.method();
-    let to_get = match resp.status() {
-        StatusCode::SEE_OTHER => *method != Method::HEAD,
-        StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => *method == Method::POST,
-        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => false,
-        _ => return None,
-    };
-    if to_get {
-        *prev.method_mut() = Method::GET;
-        *prev.body_mut() = None;
-        let headers = prev.headers_mut();
-        for name in [
-            CONTENT_TYPE,
-            CONTENT_LENGTH,
-            CONTENT_ENCODING,
-            TRANSFER_ENCODING,
-        ] {
-            headers.remove(name);
-        }
-    }
-    *prev.url_mut() = url;
-    Some(prev)
-}
-
-/// `req` without anything that authenticates the caller.
-fn without_credentials(mut req: Request) -> Request {
-    let headers = req.headers_mut();
-    for name in [AUTHORIZATION, DPOP, COOKIE, PROXY_AUTHORIZATION] {
-        headers.remove(name);
-    }
-    req
 }
 
 #[async_trait]
@@ -484,8 +251,13 @@ impl Middleware for OktaAuth {
             status = tracing::field::Empty,
         );
         let mut tally = Tally::default();
-        let result = self
-            .send(req, extensions, next, &mut tally)
+        let auth = Authorize {
+            org: &self.org,
+            source: &*self.source,
+            user_agent: self.user_agent,
+        };
+        let result = auth
+            .send(req, &mut NextSend { next, extensions }, &mut tally)
             .instrument(span.clone())
             .await;
         span.record("retries", tally.retries);
