@@ -92,6 +92,21 @@ pub enum Error {
     /// Not transient: it points at a server or configuration mismatch.
     #[error("dpop: {0}")]
     Dpop(String),
+
+    /// Provisioning a service app
+    /// ([`OktaAdmin::create_service_app`](crate::OktaAdmin::create_service_app))
+    /// failed at one step. The [`ProvisionError`](crate::admin::ProvisionError)
+    /// names the step, the client id if one was created, what was undone
+    /// and what was left behind; its [`source`](std::error::Error::source)
+    /// is the cause, whose [`status`](Error::status),
+    /// [`oauth_error`](Error::oauth_error) and
+    /// [`is_transient`](Error::is_transient) this error answers with. Fix
+    /// the cause (often the admin's scopes or roles) and run it again; if
+    /// something was left behind
+    /// ([`left_behind`](crate::admin::ProvisionError::left_behind)), remove
+    /// it first.
+    #[error(transparent)]
+    Provision(Box<crate::admin::ProvisionError>),
 }
 
 /// Why a reqwest error happened, in a short fixed phrase chosen from its
@@ -181,6 +196,7 @@ impl Error {
     /// are permanent.
     pub fn is_transient(&self) -> bool {
         match self {
+            Error::Provision(p) => p.cause().is_transient(),
             // A client that cannot be built stays unbuildable.
             Error::Transport(e) => !e.is_builder(),
             Error::Timeout | Error::RateLimited { .. } => true,
@@ -199,6 +215,7 @@ impl Error {
             Error::MalformedResponse { status, .. } => *status,
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             Error::Transport(e) => e.status(),
+            Error::Provision(p) => p.cause().status(),
             _ => None,
         }
     }
@@ -207,6 +224,7 @@ impl Error {
     pub fn oauth_error(&self) -> Option<&OAuthError> {
         match self {
             Error::OAuth(e) => Some(e),
+            Error::Provision(p) => p.cause().oauth_error(),
             _ => None,
         }
     }
@@ -218,6 +236,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::RateLimited { retry_after, .. } => *retry_after,
+            Error::Provision(p) => p.cause().retry_after(),
             _ => None,
         }
     }
@@ -243,20 +262,29 @@ impl Error {
 }
 
 /// An error document from Okta: OAuth 2.0 (`error`, `error_description`) or
-/// the management API's (`errorCode`, `errorSummary`, `errorId`).
+/// the management API's (`errorCode`, `errorSummary`, `errorLink`,
+/// `errorId`, `errorCauses`).
 ///
-/// Only the parsed members are kept, never the raw body.
+/// Only the parsed members are kept, never the raw body. Each is made safe
+/// to log (control characters dropped) and capped at 512 bytes; at most
+/// [`MAX_ERROR_CAUSES`](Self::MAX_ERROR_CAUSES) causes are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
     status: StatusCode,
     error: String,
     description: Option<String>,
     error_code: Option<String>,
+    error_link: Option<String>,
     error_id: Option<String>,
+    error_causes: Vec<String>,
     hint: Option<&'static str>,
 }
 
 impl OAuthError {
+    /// The most `errorCauses` kept from one management API error document:
+    /// 8. Okta sends one per invalid field.
+    pub const MAX_ERROR_CAUSES: usize = 8;
+
     /// An error with the given HTTP status and OAuth `error` code.
     pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
         Self {
@@ -264,7 +292,9 @@ impl OAuthError {
             error: error.into(),
             description: None,
             error_code: None,
+            error_link: None,
             error_id: None,
+            error_causes: Vec::new(),
             hint: None,
         }
     }
@@ -284,6 +314,27 @@ impl OAuthError {
     /// Sets Okta's `errorId`, the id to quote to Okta support.
     pub fn with_error_id(mut self, id: impl Into<String>) -> Self {
         self.error_id = Some(id.into());
+        self
+    }
+
+    /// Sets Okta's `errorLink` (usually the `errorCode` again).
+    pub fn with_error_link(mut self, link: impl Into<String>) -> Self {
+        self.error_link = Some(link.into());
+        self
+    }
+
+    /// Sets the `errorSummary` of each of Okta's `errorCauses`, keeping
+    /// the first [`MAX_ERROR_CAUSES`](Self::MAX_ERROR_CAUSES).
+    pub fn with_error_causes<I, S>(mut self, causes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.error_causes = causes
+            .into_iter()
+            .take(Self::MAX_ERROR_CAUSES)
+            .map(Into::into)
+            .collect();
         self
     }
 
@@ -319,6 +370,17 @@ impl OAuthError {
         self.error_id.as_deref()
     }
 
+    /// Okta's `errorLink`, if any.
+    pub fn error_link(&self) -> Option<&str> {
+        self.error_link.as_deref()
+    }
+
+    /// The `errorSummary` of each of Okta's `errorCauses`, in order: for a
+    /// validation error (`E0000001`), what is wrong with which field.
+    pub fn error_causes(&self) -> &[String] {
+        &self.error_causes
+    }
+
     /// Our advice on what to do about it, if we have any.
     pub fn hint(&self) -> Option<&str> {
         self.hint
@@ -333,8 +395,11 @@ impl std::fmt::Display for OAuthError {
             self.status.as_u16(),
             self.error
         )?;
-        if let Some(d) = &self.description {
-            write!(f, " ({d})")?;
+        match (&self.description, self.error_causes.as_slice()) {
+            (Some(d), []) => write!(f, " ({d})")?,
+            (Some(d), causes) => write!(f, " ({d}: {})", causes.join("; "))?,
+            (None, []) => {}
+            (None, causes) => write!(f, " ({})", causes.join("; "))?,
         }
         if let Some(id) = &self.error_id {
             write!(f, " [errorId {id}]")?;
@@ -492,6 +557,23 @@ mod tests {
             m.to_string(),
             "malformed response from okta (http 200): not json"
         );
+    }
+
+    #[test]
+    fn management_errors_show_their_causes() {
+        let e = OAuthError::new(StatusCode::BAD_REQUEST, "E0000001")
+            .with_description("Api validation failed: scopeId")
+            .with_error_causes(["scopeId: already granted", "issuer: wrong"])
+            .with_error_id("oae1");
+        assert_eq!(
+            e.to_string(),
+            "okta answered http 400: E0000001 (Api validation failed: scopeId: scopeId: already \
+             granted; issuer: wrong) [errorId oae1]"
+        );
+        let many = OAuthError::new(StatusCode::BAD_REQUEST, "E0000001")
+            .with_error_causes((0..20).map(|i| i.to_string()));
+        assert_eq!(many.error_causes().len(), OAuthError::MAX_ERROR_CAUSES);
+        assert_eq!(many.error_link(), None);
     }
 
     #[test]

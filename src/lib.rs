@@ -90,6 +90,7 @@
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod admin;
 mod api_token;
 pub mod cache;
 pub mod challenge;
@@ -111,6 +112,7 @@ pub mod testing;
 mod token;
 mod user_agent;
 
+pub use admin::OktaAdmin;
 pub use api_token::ApiTokenSource;
 pub use cache::{
     CachingTokenSource, CachingTokenSourceBuilder, RefreshEvent, RefreshReason, TokenSourceExt,

@@ -31,10 +31,12 @@ use std::future::Future;
 
 use reqwest::{Request, Response};
 
-pub(crate) use authorize::{Authorize, MAX_REDIRECTS, Tally};
-pub(crate) use rate_limit::{
-    DEFAULT_FALLBACK_WAIT, DEFAULT_JITTER, DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT, RateLimitRetry,
-};
+#[cfg(feature = "middleware")]
+pub(crate) use authorize::MAX_REDIRECTS;
+pub(crate) use authorize::{Authorize, Tally};
+#[cfg(feature = "middleware")]
+pub(crate) use rate_limit::{DEFAULT_FALLBACK_WAIT, DEFAULT_JITTER};
+pub(crate) use rate_limit::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT, RateLimitRetry};
 
 use crate::error::Error;
 
