@@ -274,10 +274,19 @@ pub struct OAuthError {
     error: String,
     description: Option<String>,
     error_code: Option<String>,
-    error_link: Option<String>,
-    error_id: Option<String>,
-    error_causes: Vec<String>,
+    /// `errorId`, `errorLink` and `errorCauses`, boxed: OAuth errors have
+    /// none of them, and every `Result` of the crate carries the size of an
+    /// `Error`.
+    details: Option<Box<Details>>,
     hint: Option<&'static str>,
+}
+
+/// The rarer members of a management API error document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Details {
+    id: Option<String>,
+    link: Option<String>,
+    causes: Vec<String>,
 }
 
 impl OAuthError {
@@ -292,9 +301,7 @@ impl OAuthError {
             error: error.into(),
             description: None,
             error_code: None,
-            error_link: None,
-            error_id: None,
-            error_causes: Vec::new(),
+            details: None,
             hint: None,
         }
     }
@@ -313,13 +320,13 @@ impl OAuthError {
 
     /// Sets Okta's `errorId`, the id to quote to Okta support.
     pub fn with_error_id(mut self, id: impl Into<String>) -> Self {
-        self.error_id = Some(id.into());
+        self.details.get_or_insert_default().id = Some(id.into());
         self
     }
 
     /// Sets Okta's `errorLink` (usually the `errorCode` again).
     pub fn with_error_link(mut self, link: impl Into<String>) -> Self {
-        self.error_link = Some(link.into());
+        self.details.get_or_insert_default().link = Some(link.into());
         self
     }
 
@@ -330,11 +337,14 @@ impl OAuthError {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.error_causes = causes
+        let causes: Vec<String> = causes
             .into_iter()
             .take(Self::MAX_ERROR_CAUSES)
             .map(Into::into)
             .collect();
+        if !causes.is_empty() || self.details.is_some() {
+            self.details.get_or_insert_default().causes = causes;
+        }
         self
     }
 
@@ -367,18 +377,18 @@ impl OAuthError {
 
     /// Okta's `errorId`, if any: quote it to Okta support.
     pub fn error_id(&self) -> Option<&str> {
-        self.error_id.as_deref()
+        self.details.as_ref()?.id.as_deref()
     }
 
     /// Okta's `errorLink`, if any.
     pub fn error_link(&self) -> Option<&str> {
-        self.error_link.as_deref()
+        self.details.as_ref()?.link.as_deref()
     }
 
     /// The `errorSummary` of each of Okta's `errorCauses`, in order: for a
     /// validation error (`E0000001`), what is wrong with which field.
     pub fn error_causes(&self) -> &[String] {
-        &self.error_causes
+        self.details.as_ref().map_or(&[], |d| &d.causes)
     }
 
     /// Our advice on what to do about it, if we have any.
@@ -395,13 +405,13 @@ impl std::fmt::Display for OAuthError {
             self.status.as_u16(),
             self.error
         )?;
-        match (&self.description, self.error_causes.as_slice()) {
+        match (&self.description, self.error_causes()) {
             (Some(d), []) => write!(f, " ({d})")?,
             (Some(d), causes) => write!(f, " ({d}: {})", causes.join("; "))?,
             (None, []) => {}
             (None, causes) => write!(f, " ({})", causes.join("; "))?,
         }
-        if let Some(id) = &self.error_id {
+        if let Some(id) = self.error_id() {
             write!(f, " [errorId {id}]")?;
         }
         if let Some(h) = self.hint {

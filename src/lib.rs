@@ -20,7 +20,9 @@
 //! reuse tokens: fresh reads take no lock, one fetch runs at a time, and
 //! tokens are refreshed ahead of expiry. [`OktaConfig`] builds a ready,
 //! cached source from the settings Okta's SDKs read (`okta.yaml`,
-//! `OKTA_CLIENT_*`).
+//! `OKTA_CLIENT_*`). [`OktaAdmin`] manages service apps through Okta's
+//! management API (keys, scope grants, admin roles, API tokens) and
+//! provisions a ready one in one call ([`admin`]).
 //!
 //! # Quick start
 //!

@@ -81,10 +81,10 @@ impl From<AppWire> for App {
             .as_ref()
             .and_then(|c| c.pointer("/oauthClient/client_id")?.as_str())
             .map(str::to_owned);
-        let dpop = w
-            .settings
-            .as_ref()
-            .and_then(|s| s.pointer("/oauthClient/dpop_bound_access_tokens")?.as_bool());
+        let dpop = w.settings.as_ref().and_then(|s| {
+            s.pointer("/oauthClient/dpop_bound_access_tokens")?
+                .as_bool()
+        });
         App {
             id: w.id,
             label: w.label,
@@ -211,9 +211,7 @@ impl OktaAdmin {
 }
 
 /// The object under `entry`, made if absent or `null`.
-fn object(
-    entry: serde_json::map::Entry<'_>,
-) -> Result<&mut serde_json::Map<String, Value>, Error> {
+fn object(entry: serde_json::map::Entry<'_>) -> Result<&mut serde_json::Map<String, Value>, Error> {
     let value = entry.or_insert(Value::Null);
     if value.is_null() {
         *value = Value::Object(serde_json::Map::new());

@@ -3,7 +3,6 @@
 //! pages).
 
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -207,7 +206,7 @@ impl OktaAdmin {
                 });
             }
             Err(match wire::error_from(status, &headers, &body) {
-                Error::OAuth(e) if status == StatusCode::FORBIDDEN => {
+                Error::OAuth(e) if e.error_code() == Some("E0000006") => {
                     Error::OAuth(e.with_hint(FORBIDDEN_HINT))
                 }
                 e => e,
@@ -299,12 +298,10 @@ struct Authorized<'a> {
 impl SendOnce for Authorized<'_> {
     type Error = Error;
 
-    fn send(&mut self, req: Request) -> impl Future<Output = Result<Response, Error>> + Send {
-        async move {
-            self.auth
-                .send(req, &mut Execute(self.client), &mut self.tally)
-                .await
-        }
+    async fn send(&mut self, req: Request) -> Result<Response, Error> {
+        self.auth
+            .send(req, &mut Execute(self.client), &mut self.tally)
+            .await
     }
 
     fn error(e: Error) -> Error {
@@ -465,7 +462,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append(
             LINK,
-            "<https://example.okta.com/api/v1/apps?limit=20>; rel=\"self\"".parse().unwrap(),
+            "<https://example.okta.com/api/v1/apps?limit=20>; rel=\"self\""
+                .parse()
+                .unwrap(),
         );
         h.append(
             LINK,

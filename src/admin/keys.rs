@@ -37,10 +37,11 @@ struct KeyWire {
 impl AppKey {
     fn from_okta(value: Value) -> Result<Self, Error> {
         let jwk = value.to_string().parse::<Jwk>().ok();
-        let wire: KeyWire = serde_json::from_value(value).map_err(|_| Error::MalformedResponse {
-            status: Some(http::StatusCode::OK),
-            reason: "not a json web key: missing or mistyped members".into(),
-        })?;
+        let wire: KeyWire =
+            serde_json::from_value(value).map_err(|_| Error::MalformedResponse {
+                status: Some(http::StatusCode::OK),
+                reason: "not a json web key: missing or mistyped members".into(),
+            })?;
         Ok(AppKey {
             id: wire.id,
             kid: wire.kid,

@@ -35,8 +35,8 @@
 //!   an [`Error::OAuth`](crate::Error::OAuth) whose
 //!   [`OAuthError`](crate::OAuthError) keeps Okta's `errorCode`,
 //!   `errorSummary`, `errorLink`, `errorId` and each `errorCauses`
-//!   summary (sanitized and capped), never the body; a `403` adds a hint
-//!   about scopes and roles; a `429` after the retries is
+//!   summary (sanitized and capped), never the body; Okta's `403 E0000006`
+//!   adds a hint about scopes and roles; a `429` after the retries is
 //!   [`Error::RateLimited`](crate::Error::RateLimited).
 //! - **Provisioning** ([`ServiceAppSpec`] → [`ProvisionedApp`]): a new key
 //!   (P-256 unless asked, `kid` its thumbprint) → registration
@@ -76,7 +76,7 @@ pub use error::{Cleanup, Leftover, ProvisionError, ProvisionStep};
 pub use grants::ScopeGrant;
 pub use keys::AppKey;
 pub use provision::{
-    DEFAULT_KEEP_ON_FAILURE, DEFAULT_NEW_KEY, DEFAULT_PROVE_ATTEMPTS, DEFAULT_REQUIRE_DPOP,
-    NewKey, PROVE_RETRY_DELAY, ProvisionedApp, ServiceAppSpec,
+    DEFAULT_KEEP_ON_FAILURE, DEFAULT_NEW_KEY, DEFAULT_PROVE_ATTEMPTS, DEFAULT_REQUIRE_DPOP, NewKey,
+    PROVE_RETRY_DELAY, ProvisionedApp, ServiceAppSpec,
 };
 pub use roles::{AdminRole, RoleAssignment};

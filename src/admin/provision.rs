@@ -309,18 +309,24 @@ impl OktaAdmin {
                 return Err(failed(step, None, e, Cleanup::NothingCreated, Vec::new()));
             }
         };
-        let client: RegisteredClient = match self.register_client(&spec.name, &[key.public_jwk()]).await
-        {
-            Ok(client) => client,
-            Err(e) => {
-                let cleanup = if answer_lost(&e) {
-                    Cleanup::Uncertain
-                } else {
-                    Cleanup::NothingCreated
-                };
-                return Err(failed(ProvisionStep::Register, None, e, cleanup, Vec::new()));
-            }
-        };
+        let client: RegisteredClient =
+            match self.register_client(&spec.name, &[key.public_jwk()]).await {
+                Ok(client) => client,
+                Err(e) => {
+                    let cleanup = if answer_lost(&e) {
+                        Cleanup::Uncertain
+                    } else {
+                        Cleanup::NothingCreated
+                    };
+                    return Err(failed(
+                        ProvisionStep::Register,
+                        None,
+                        e,
+                        cleanup,
+                        Vec::new(),
+                    ));
+                }
+            };
         let client_id = client.client_id;
         span.record("client_id", client_id.as_str());
         tracing::debug!(client_id, "service app registered");
@@ -345,9 +351,7 @@ impl OktaAdmin {
                     self.undo(&client_id).await
                 };
                 let left_behind = match cleanup {
-                    Cleanup::Kept | Cleanup::UndoFailed(_) => {
-                        leftovers(&client_id, active, &made)
-                    }
+                    Cleanup::Kept | Cleanup::UndoFailed(_) => leftovers(&client_id, active, &made),
                     _ => Vec::new(),
                 };
                 Err(failed(step, Some(client_id), cause, cleanup, left_behind))

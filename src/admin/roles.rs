@@ -89,7 +89,10 @@ impl AdminRole {
         STANDARD
             .iter()
             .find(|(name, _)| *name == role_type)
-            .map_or_else(|| AdminRole::Other(role_type.to_owned()), |(_, r)| r.clone())
+            .map_or_else(
+                || AdminRole::Other(role_type.to_owned()),
+                |(_, r)| r.clone(),
+            )
     }
 
     /// Okta's `type` for it: `SUPER_ADMIN`, …, `CUSTOM`, or the

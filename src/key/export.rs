@@ -100,15 +100,17 @@ impl SigningKey {
     /// part of PEM: set them again with [`with_kid`](Self::with_kid)).
     ///
     /// # Security
-    /// The text is the private key: it is wiped when dropped, but every copy
-    /// you make of it is yours to protect.
-    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, Error> {
+    /// The text is the private key. It is returned as a [`SecretString`]
+    /// (wiped when dropped, `[redacted]` in `Debug`); the encoders' own
+    /// copies are wiped too. Every copy you make of it is yours to protect.
+    pub fn to_pkcs8_pem(&self) -> Result<SecretString, Error> {
         let failed = |_| Error::Key("the private key cannot be written as PKCS#8".into());
-        match &*self.material {
-            Material::Rsa(key) => key.to_pkcs8_pem(LineEnding::LF).map_err(failed),
-            Material::P256(key) => key.to_pkcs8_pem(LineEnding::LF).map_err(failed),
-            Material::P384(key) => key.to_pkcs8_pem(LineEnding::LF).map_err(failed),
-        }
+        let pem: Zeroizing<String> = match &*self.material {
+            Material::Rsa(key) => key.to_pkcs8_pem(LineEnding::LF).map_err(failed)?,
+            Material::P256(key) => key.to_pkcs8_pem(LineEnding::LF).map_err(failed)?,
+            Material::P384(key) => key.to_pkcs8_pem(LineEnding::LF).map_err(failed)?,
+        };
+        Ok(secret(&pem))
     }
 
     /// The private key as a JWK (JSON with `d`, and for RSA `p`, `q`, `dp`,
@@ -118,8 +120,8 @@ impl SigningKey {
     ///
     /// # Security
     /// The JSON is the private key. It is built in buffers sized once and
-    /// wiped (every member, and the text itself until it is handed over),
-    /// and returned as a [`SecretString`], wiped when dropped.
+    /// wiped (every member, and the text), and returned as a
+    /// [`SecretString`] (wiped when dropped, `[redacted]` in `Debug`).
     pub fn to_private_jwk(&self) -> Result<SecretString, Error> {
         let failed = || Error::Key("the private key cannot be written as a jwk".into());
         let public = self.material.public_jwk();
@@ -173,12 +175,22 @@ impl SigningKey {
         let mut count = Count(0);
         serde_json::to_writer(&mut count, &jwk).map_err(|_| failed())?;
         // Sized once: written without growing, so no freed copy is left
-        // behind, and `into_boxed_str` below keeps the same buffer.
+        // behind.
         let mut out = Zeroizing::new(Vec::with_capacity(count.0));
         serde_json::to_writer(&mut *out, &jwk).map_err(|_| failed())?;
-        let text = String::from_utf8(std::mem::take(&mut *out)).map_err(|_| failed())?;
-        Ok(SecretString::from(text))
+        let text =
+            Zeroizing::new(String::from_utf8(std::mem::take(&mut *out)).map_err(|_| failed())?);
+        Ok(secret(&text))
     }
+}
+
+/// `text` as a [`SecretString`], copied once into a buffer of its exact
+/// size, so that boxing it does not reallocate and leave an unwiped copy
+/// behind (`text` itself is the caller's to wipe).
+fn secret(text: &str) -> SecretString {
+    let mut exact = String::with_capacity(text.len());
+    exact.push_str(text);
+    SecretString::from(exact)
 }
 
 /// The `x` and `y` members of an uncompressed SEC1 point (`04 ‖ x ‖ y`).

@@ -20,7 +20,7 @@ use crate::token::TokenSource;
 /// org with tokens from a [`TokenSource`].
 ///
 /// For a request to the org's origin (same scheme, host and port) it takes a
-/// token from the source and adds [`AccessToken::authorize`]'s headers:
+/// token from the source and adds [`AccessToken::authorize`](crate::AccessToken::authorize)'s headers:
 /// `Authorization` and, for a DPoP-bound token, a fresh `DPoP` proof for that
 /// method and URL. Every other request passes untouched, and so does a
 /// request that already carries `Authorization`.
@@ -41,7 +41,7 @@ use crate::token::TokenSource;
 ///   So a broken proof never costs a token request: it is returned at once
 ///   and [`AuthChallenge::from_response`](crate::AuthChallenge::from_response)
 ///   tells why. A token is only retried with a token that differs from the
-///   refused one ([`AccessToken::same_token`]): an
+///   refused one ([`AccessToken::same_token`](crate::AccessToken::same_token)): an
 ///   [`ApiTokenSource`](crate::ApiTokenSource) has no other, and a
 ///   [`CachingTokenSource`](crate::CachingTokenSource) keeps serving the
 ///   token it fetched after an earlier `401` until its forced-refresh

@@ -123,7 +123,10 @@ mod tests {
         };
         assert_eq!(capped.wait(&h), Duration::from_secs(3));
         let wait = Duration::from_secs(6);
-        assert_eq!(policy.jittered(wait, 0.5), wait + Duration::from_millis(500));
+        assert_eq!(
+            policy.jittered(wait, 0.5),
+            wait + Duration::from_millis(500)
+        );
         assert!(policy.jittered(wait, 0.999_999) < wait + DEFAULT_JITTER);
     }
 }

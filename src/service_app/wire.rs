@@ -211,7 +211,9 @@ mod tests {
     fn management_error_documents_keep_link_and_causes_sanitized_and_capped() {
         let long = "x".repeat(2 * MAX_ERROR_FIELD_BYTES);
         let causes: Vec<serde_json::Value> = (0..20)
-            .map(|i| serde_json::json!({ "errorSummary": format!("field{i}: bad\n\x1b[31m{long}") }))
+            .map(
+                |i| serde_json::json!({ "errorSummary": format!("field{i}: bad\n\x1b[31m{long}") }),
+            )
             .chain([serde_json::json!("not an object")])
             .collect();
         let body = serde_json::json!({

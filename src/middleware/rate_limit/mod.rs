@@ -3,7 +3,6 @@
 
 mod pacing;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -252,21 +251,16 @@ struct Paced<'a> {
 impl SendOnce for Paced<'_> {
     type Error = reqwest_middleware::Error;
 
-    fn send(
-        &mut self,
-        req: Request,
-    ) -> impl Future<Output = reqwest_middleware::Result<Response>> + Send {
-        async move {
-            let ticket = match &self.limiter.pacer {
-                Some(pacer) => Some(self.limiter.pace(pacer, req.url().path()).await),
-                None => None,
-            };
-            let resp = self.inner.send(req).await?;
-            if let Some(ticket) = ticket {
-                ticket.report(resp.headers());
-            }
-            Ok(resp)
+    async fn send(&mut self, req: Request) -> reqwest_middleware::Result<Response> {
+        let ticket = match &self.limiter.pacer {
+            Some(pacer) => Some(self.limiter.pace(pacer, req.url().path()).await),
+            None => None,
+        };
+        let resp = self.inner.send(req).await?;
+        if let Some(ticket) = ticket {
+            ticket.report(resp.headers());
         }
+        Ok(resp)
     }
 
     fn error(e: crate::Error) -> reqwest_middleware::Error {
