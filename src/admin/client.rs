@@ -190,6 +190,14 @@ impl OktaAdmin {
             let resp = sent?;
             let status = resp.status();
             fields.record("status", status.as_u16());
+            if !self.inner.org.is_same_origin(resp.url()) {
+                // A redirect away from the org, followed without
+                // credentials: not Okta's answer.
+                return Err(Error::MalformedResponse {
+                    status: Some(status),
+                    reason: "okta redirected the call to another origin".into(),
+                });
+            }
             let headers = resp.headers().clone();
             let body = wire::read_body_limited(resp, MAX_RESPONSE_BYTES).await?;
             if status.is_success() {

@@ -11,7 +11,8 @@
 //!   other origin; the `401` policy (a new token once, and only if it
 //!   differs; a fresh DPoP proof for a nonce or a replayed `jti`; nothing
 //!   for a broken proof); every `DPoP-Nonce` remembered; redirects followed
-//!   within the org with a fresh proof, elsewhere without credentials. A
+//!   within the org with a fresh proof, elsewhere without credentials (and
+//!   an answer from elsewhere is an error, not Okta's answer). A
 //!   `429` is waited out by the crate's one rule (`X-Rate-Limit-Reset −
 //!   Date + 1 s`, at most [`DEFAULT_RATE_LIMIT_MAX_WAIT`], plus up to a
 //!   second of jitter) and retried at most [`DEFAULT_RATE_LIMIT_RETRIES`]

@@ -325,3 +325,39 @@ async fn the_default_client_follows_no_redirect_and_sends_the_user_agent() {
     assert!(format!("{admin:?}").contains("ApiTokenSource"), "{admin:?}");
     assert!(!format!("{admin:?}").contains(ADMIN_TOKEN));
 }
+
+#[tokio::test]
+async fn a_redirect_away_from_the_org_is_not_taken_for_oktas_answer() {
+    let org = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(path("/api/v1/apps/0oa1"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .append_header("location", format!("{}/app", elsewhere.uri()).as_str()),
+        )
+        .expect(1)
+        .mount(&org)
+        .await;
+    Mock::given(path("/app"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({ "id": "0oa1", "status": "ACTIVE" })),
+        )
+        .expect(1)
+        .mount(&elsewhere)
+        .await;
+    let admin = OktaAdmin::builder(
+        org.uri().parse().unwrap(),
+        ApiTokenSource::new(ADMIN_TOKEN).unwrap(),
+    )
+    .http_client(http())
+    .build()
+    .unwrap();
+    let e = admin.get_app("0oa1").await.unwrap_err();
+    assert!(e.to_string().contains("another origin"), "{e}");
+    let sent = elsewhere.received_requests().await.unwrap();
+    assert!(
+        sent[0].headers.get("authorization").is_none(),
+        "no credential"
+    );
+}
