@@ -105,6 +105,20 @@ pub enum Error {
     /// answer for the cause.
     #[error(transparent)]
     Rotation(Box<RotationError>),
+    /// Provisioning a service app
+    /// ([`OktaAdmin::create_service_app`](crate::OktaAdmin::create_service_app))
+    /// failed at one step. The [`ProvisionError`](crate::admin::ProvisionError)
+    /// names the step, the client id if one was created, what was undone
+    /// and what was left behind; its [`source`](std::error::Error::source)
+    /// is the cause, whose [`status`](Error::status),
+    /// [`oauth_error`](Error::oauth_error) and
+    /// [`is_transient`](Error::is_transient) this error answers with. Fix
+    /// the cause (often the admin's scopes or roles) and run it again; if
+    /// something was left behind
+    /// ([`left_behind`](crate::admin::ProvisionError::left_behind)), remove
+    /// it first.
+    #[error(transparent)]
+    Provision(Box<crate::admin::ProvisionError>),
 }
 
 /// Why a reqwest error happened, in a short fixed phrase chosen from its
@@ -194,6 +208,7 @@ impl Error {
     /// are permanent.
     pub fn is_transient(&self) -> bool {
         match self {
+            Error::Provision(p) => p.cause().is_transient(),
             // A client that cannot be built stays unbuildable.
             Error::Transport(e) => !e.is_builder(),
             Error::Timeout | Error::RateLimited { .. } => true,
@@ -214,6 +229,7 @@ impl Error {
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             Error::Transport(e) => e.status(),
             Error::Rotation(e) => e.cause().status(),
+            Error::Provision(p) => p.cause().status(),
             _ => None,
         }
     }
@@ -223,6 +239,7 @@ impl Error {
         match self {
             Error::OAuth(e) => Some(e),
             Error::Rotation(e) => e.cause().oauth_error(),
+            Error::Provision(p) => p.cause().oauth_error(),
             _ => None,
         }
     }
@@ -235,6 +252,7 @@ impl Error {
         match self {
             Error::RateLimited { retry_after, .. } => *retry_after,
             Error::Rotation(e) => e.cause().retry_after(),
+            Error::Provision(p) => p.cause().retry_after(),
             _ => None,
         }
     }
@@ -260,20 +278,38 @@ impl Error {
 }
 
 /// An error document from Okta: OAuth 2.0 (`error`, `error_description`) or
-/// the management API's (`errorCode`, `errorSummary`, `errorId`).
+/// the management API's (`errorCode`, `errorSummary`, `errorLink`,
+/// `errorId`, `errorCauses`).
 ///
-/// Only the parsed members are kept, never the raw body.
+/// Only the parsed members are kept, never the raw body. Each is made safe
+/// to log (control characters dropped) and capped at 512 bytes; at most
+/// [`MAX_ERROR_CAUSES`](Self::MAX_ERROR_CAUSES) causes are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
     status: StatusCode,
     error: String,
     description: Option<String>,
     error_code: Option<String>,
-    error_id: Option<String>,
+    /// `errorId`, `errorLink` and `errorCauses`, boxed: OAuth errors have
+    /// none of them, and every `Result` of the crate carries the size of an
+    /// `Error`.
+    details: Option<Box<Details>>,
     hint: Option<&'static str>,
 }
 
+/// The rarer members of a management API error document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Details {
+    id: Option<String>,
+    link: Option<String>,
+    causes: Vec<String>,
+}
+
 impl OAuthError {
+    /// The most `errorCauses` kept from one management API error document:
+    /// 8. Okta sends one per invalid field.
+    pub const MAX_ERROR_CAUSES: usize = 8;
+
     /// An error with the given HTTP status and OAuth `error` code.
     pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
         Self {
@@ -281,7 +317,7 @@ impl OAuthError {
             error: error.into(),
             description: None,
             error_code: None,
-            error_id: None,
+            details: None,
             hint: None,
         }
     }
@@ -300,7 +336,31 @@ impl OAuthError {
 
     /// Sets Okta's `errorId`, the id to quote to Okta support.
     pub fn with_error_id(mut self, id: impl Into<String>) -> Self {
-        self.error_id = Some(id.into());
+        self.details.get_or_insert_default().id = Some(id.into());
+        self
+    }
+
+    /// Sets Okta's `errorLink` (usually the `errorCode` again).
+    pub fn with_error_link(mut self, link: impl Into<String>) -> Self {
+        self.details.get_or_insert_default().link = Some(link.into());
+        self
+    }
+
+    /// Sets the `errorSummary` of each of Okta's `errorCauses`, keeping
+    /// the first [`MAX_ERROR_CAUSES`](Self::MAX_ERROR_CAUSES).
+    pub fn with_error_causes<I, S>(mut self, causes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let causes: Vec<String> = causes
+            .into_iter()
+            .take(Self::MAX_ERROR_CAUSES)
+            .map(Into::into)
+            .collect();
+        if !causes.is_empty() || self.details.is_some() {
+            self.details.get_or_insert_default().causes = causes;
+        }
         self
     }
 
@@ -333,7 +393,18 @@ impl OAuthError {
 
     /// Okta's `errorId`, if any: quote it to Okta support.
     pub fn error_id(&self) -> Option<&str> {
-        self.error_id.as_deref()
+        self.details.as_ref()?.id.as_deref()
+    }
+
+    /// Okta's `errorLink`, if any.
+    pub fn error_link(&self) -> Option<&str> {
+        self.details.as_ref()?.link.as_deref()
+    }
+
+    /// The `errorSummary` of each of Okta's `errorCauses`, in order: for a
+    /// validation error (`E0000001`), what is wrong with which field.
+    pub fn error_causes(&self) -> &[String] {
+        self.details.as_ref().map_or(&[], |d| &d.causes)
     }
 
     /// Our advice on what to do about it, if we have any.
@@ -350,10 +421,13 @@ impl std::fmt::Display for OAuthError {
             self.status.as_u16(),
             self.error
         )?;
-        if let Some(d) = &self.description {
-            write!(f, " ({d})")?;
+        match (&self.description, self.error_causes()) {
+            (Some(d), []) => write!(f, " ({d})")?,
+            (Some(d), causes) => write!(f, " ({d}: {})", causes.join("; "))?,
+            (None, []) => {}
+            (None, causes) => write!(f, " ({})", causes.join("; "))?,
         }
-        if let Some(id) = &self.error_id {
+        if let Some(id) = self.error_id() {
             write!(f, " [errorId {id}]")?;
         }
         if let Some(h) = self.hint {
@@ -509,6 +583,23 @@ mod tests {
             m.to_string(),
             "malformed response from okta (http 200): not json"
         );
+    }
+
+    #[test]
+    fn management_errors_show_their_causes() {
+        let e = OAuthError::new(StatusCode::BAD_REQUEST, "E0000001")
+            .with_description("Api validation failed: scopeId")
+            .with_error_causes(["scopeId: already granted", "issuer: wrong"])
+            .with_error_id("oae1");
+        assert_eq!(
+            e.to_string(),
+            "okta answered http 400: E0000001 (Api validation failed: scopeId: scopeId: already \
+             granted; issuer: wrong) [errorId oae1]"
+        );
+        let many = OAuthError::new(StatusCode::BAD_REQUEST, "E0000001")
+            .with_error_causes((0..20).map(|i| i.to_string()));
+        assert_eq!(many.error_causes().len(), OAuthError::MAX_ERROR_CAUSES);
+        assert_eq!(many.error_link(), None);
     }
 
     #[test]

@@ -20,9 +20,11 @@
 //! reuse tokens: fresh reads take no lock, one fetch runs at a time, and
 //! tokens are refreshed ahead of expiry. [`OktaConfig`] builds a ready,
 //! cached source from the settings Okta's SDKs read (`okta.yaml`,
-//! `OKTA_CLIENT_*`). A service app's key rotates while it runs
-//! ([`ServiceAppSource::rotate_key`], and the staged, re-runnable
-//! [`rotation::KeyRotation`] against the app's keys in Okta).
+//! `OKTA_CLIENT_*`). [`OktaAdmin`] manages service apps through Okta's
+//! management API (keys, scope grants, admin roles, API tokens) and
+//! provisions a ready one in one call ([`admin`]). A service app's key
+//! rotates while it runs ([`ServiceAppSource::rotate_key`], and the staged,
+//! re-runnable [`rotation::KeyRotation`] against the app's keys in Okta).
 //!
 //! # Quick start
 //!
@@ -92,6 +94,7 @@
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod admin;
 mod api_token;
 pub mod cache;
 pub mod challenge;
@@ -106,6 +109,7 @@ mod middleware;
 mod org;
 mod rate_limit;
 pub mod rotation;
+mod request;
 pub mod service_app;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
@@ -113,6 +117,7 @@ pub mod testing;
 mod token;
 mod user_agent;
 
+pub use admin::OktaAdmin;
 pub use api_token::ApiTokenSource;
 pub use cache::{
     CachingTokenSource, CachingTokenSourceBuilder, RefreshEvent, RefreshReason, TokenSourceExt,

@@ -1,7 +1,6 @@
 //! [`USER_AGENT`]: how the crate's requests identify themselves to Okta.
 
 use http::HeaderValue;
-#[cfg(feature = "middleware")]
 use http::header::{HeaderMap, USER_AGENT as USER_AGENT_HEADER};
 
 /// The `User-Agent` the crate's requests carry: `okta-auth/{version}`, as
@@ -27,7 +26,6 @@ pub(crate) fn value() -> HeaderValue {
 /// `User-Agent`, after the caller's products otherwise (RFC 9110 section
 /// 10.1.5: a list of products, most significant first). A `User-Agent` that
 /// already names `okta-auth/` is left alone.
-#[cfg(feature = "middleware")]
 pub(crate) fn add_to(headers: &mut HeaderMap) {
     let Some(existing) = headers.get(USER_AGENT_HEADER) else {
         headers.insert(USER_AGENT_HEADER, value());
@@ -61,7 +59,6 @@ mod tests {
         assert_eq!(value(), USER_AGENT);
     }
 
-    #[cfg(feature = "middleware")]
     #[test]
     fn is_added_once_after_the_callers_products() {
         let mut h = HeaderMap::new();

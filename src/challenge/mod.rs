@@ -24,7 +24,6 @@ use crate::error::{Error, OAuthError};
 use parse::parse_into;
 
 pub use auth_challenge::AuthChallenge;
-#[cfg(feature = "middleware")]
 pub(crate) use auth_challenge::{asks_for_nonce, dpop_nonce};
 
 /// The most bytes of `WWW-Authenticate` (all header lines together) that are

@@ -1,6 +1,7 @@
 //! [`SigningKey`]: the private key a service app signs its client assertions
 //! with (`private_key_jwt`), read from any form Okta users have.
 
+mod export;
 mod jwk;
 mod pem;
 

@@ -5,27 +5,24 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
-use http::header::{
-    AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
-    PROXY_AUTHORIZATION, TRANSFER_ENCODING,
-};
-use http::{Extensions, HeaderMap, Method, StatusCode};
+use http::Extensions;
+use http::header::AUTHORIZATION;
 use reqwest::{Request, Response, redirect};
 use reqwest_middleware::{Middleware, Next};
 use tracing::Instrument;
 
-use super::middleware_error;
+use super::NextSend;
 use crate::cache::CachingTokenSource;
-use crate::challenge::{Challenge, asks_for_nonce, dpop_nonce};
-use crate::error::Error;
 use crate::org::OrgUrl;
-use crate::token::{AccessToken, DPOP, TokenSource};
+use crate::request::{Authorize, Tally};
+use crate::error::Error;
+use crate::token::{AccessToken, TokenSource};
 
 /// A [`reqwest_middleware::Middleware`] that authorizes requests to one Okta
 /// org with tokens from a [`TokenSource`].
 ///
 /// For a request to the org's origin (same scheme, host and port) it takes a
-/// token from the source and adds [`AccessToken::authorize`]'s headers:
+/// token from the source and adds [`AccessToken::authorize`](crate::AccessToken::authorize)'s headers:
 /// `Authorization` and, for a DPoP-bound token, a fresh `DPoP` proof for that
 /// method and URL. Every other request passes untouched, and so does a
 /// request that already carries `Authorization`.
@@ -46,7 +43,7 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 ///   So a broken proof never costs a token request: it is returned at once
 ///   and [`AuthChallenge::from_response`](crate::AuthChallenge::from_response)
 ///   tells why. A token is only retried with a token that differs from the
-///   refused one ([`AccessToken::same_token`]): an
+///   refused one ([`AccessToken::same_token`](crate::AccessToken::same_token)): an
 ///   [`ApiTokenSource`](crate::ApiTokenSource) has no other, and a
 ///   [`CachingTokenSource`](crate::CachingTokenSource) keeps serving the
 ///   token it fetched after an earlier `401` until its forced-refresh
@@ -69,7 +66,7 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 ///   with a fresh proof for the new URL, elsewhere without `Authorization`,
 ///   `DPoP`, `Cookie` or `Proxy-Authorization`. If the client follows a
 ///   redirect to another origin on its own while a DPoP token is in use, the
-///   request fails with [`Error::Config`] so the misconfiguration is seen.
+///   request fails with [`Error::Config`](crate::Error::Config) so the misconfiguration is seen.
 ///
 /// **Caching.** [`OktaAuth::new`] caches what it is given: a source that is
 /// not cached already ([`TokenSource::is_cached`], e.g. a plain
@@ -145,7 +142,7 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 ///
 /// A `401` that the retry could not fix is returned as the response, not as
 /// an error; [`AuthChallenge::from_response`](crate::AuthChallenge::from_response)
-/// turns its `WWW-Authenticate` into an [`Error`] (for example
+/// turns its `WWW-Authenticate` into an [`Error`](crate::Error) (for example
 /// `invalid_dpop_proof` with its description).
 #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
 #[derive(Clone)]
@@ -153,8 +150,29 @@ pub struct OktaAuth {
     org: OrgUrl,
     /// The source in use, shared by every clone and replaced as a whole by
     /// [`OktaAuth::switch_source`].
-    source: Arc<ArcSwap<Held>>,
+    source: Arc<Live>,
     user_agent: bool,
+}
+
+/// The source in use, replaced whole by [`OktaAuth::switch_source`]. As a
+/// [`TokenSource`] it asks whichever source is in use at each call, so a
+/// `401` retry after a switch takes its token from the new source.
+struct Live(ArcSwap<Held>);
+
+#[async_trait]
+impl TokenSource for Live {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        let source = Arc::clone(&self.0.load().source);
+        source.token().await
+    }
+
+    fn invalidate(&self, rejected: &AccessToken) {
+        self.0.load().source.invalidate(rejected);
+    }
+
+    fn is_cached(&self) -> bool {
+        self.0.load().source.is_cached()
+    }
 }
 
 /// A source as `OktaAuth` holds it.
@@ -185,7 +203,7 @@ impl Held {
 impl OktaAuth {
     /// The most redirects from the org that `OktaAuth` follows for one
     /// request, as many as reqwest's default policy.
-    pub const MAX_REDIRECTS: usize = 10;
+    pub const MAX_REDIRECTS: usize = crate::request::MAX_REDIRECTS;
 
     /// Whether requests to the org carry [`USER_AGENT`](crate::USER_AGENT) unless told
     /// otherwise: `true`.
@@ -218,7 +236,7 @@ impl OktaAuth {
     fn with_source(org: OrgUrl, source: Held) -> Self {
         Self {
             org,
-            source: Arc::new(ArcSwap::from_pointee(source)),
+            source: Arc::new(Live(ArcSwap::from_pointee(source))),
             user_agent: Self::DEFAULT_USER_AGENT,
         }
     }
@@ -259,18 +277,13 @@ impl OktaAuth {
         let held = Held::cached(source);
         held.source.token().await?;
         let type_name = held.type_name;
-        let old = self.source.swap(Arc::new(held));
+        let old = self.source.0.swap(Arc::new(held));
         tracing::info!(
             from = old.type_name,
             to = type_name,
             "okta token source switched"
         );
         Ok(())
-    }
-
-    /// The source in use now.
-    fn current_source(&self) -> Arc<dyn TokenSource> {
-        Arc::clone(&self.source.load().source)
     }
 
     /// Whether requests to the org carry [`USER_AGENT`](crate::USER_AGENT)
@@ -309,243 +322,6 @@ impl OktaAuth {
             }
         })
     }
-
-    /// Sends an org request with a token: the retries and redirects,
-    /// counted in `tally`.
-    async fn send(
-        &self,
-        mut req: Request,
-        extensions: &mut Extensions,
-        next: Next<'_>,
-        tally: &mut Tally,
-    ) -> reqwest_middleware::Result<Response> {
-        if self.user_agent {
-            // Before the loop: retries and redirects start from this.
-            crate::user_agent::add_to(req.headers_mut());
-        }
-        let mut auth_retried = false;
-        // The token in use was fetched for this request after a 401.
-        let mut replaced = false;
-        let mut redirects = 0;
-        // A token to use again (nonce retry, redirect) instead of asking.
-        let mut again: Option<AccessToken> = None;
-        loop {
-            let token = match again.take() {
-                Some(t) => t,
-                None => self
-                    .current_source()
-                    .token()
-                    .await
-                    .map_err(middleware_error)?,
-            };
-            // Taken before the credentials go in: a retry or a redirect
-            // starts from the caller's own headers.
-            let spare = req.try_clone();
-            // Moved out and back so the method and URL can be read while
-            // the headers are written; replaces any `DPoP` header the
-            // caller set.
-            let mut headers = std::mem::take(req.headers_mut());
-            let authorized = token.authorize_into(req.method(), req.url(), &mut headers);
-            *req.headers_mut() = headers;
-            authorized.map_err(middleware_error)?;
-            let sent_origin = token.dpop_key().map(|_| req.url().origin());
-            let resp = next.clone().run(req, extensions).await?;
-
-            if let (Some(key), Some(origin)) = (token.dpop_key(), sent_origin) {
-                if resp.url().origin() != origin {
-                    return Err(middleware_error(Error::Config(
-                        "the http client followed a redirect away from the okta org with a \
-                         dpop proof; build it with OktaAuth::redirect_policy()"
-                            .into(),
-                    )));
-                }
-                if let Some(nonce) = dpop_nonce(resp.headers()) {
-                    // Checked by `dpop_nonce`, so this cannot fail.
-                    let _ = key.remember_nonce(resp.url(), nonce);
-                }
-            }
-
-            let status = resp.status();
-            if status == StatusCode::UNAUTHORIZED {
-                let spare = spare.filter(|_| !auth_retried);
-                let dpop = token.dpop_key().is_some();
-                let retry_with = match on_unauthorized(resp.headers(), dpop) {
-                    // The replacement fetched for this request a moment ago
-                    // is refused too: reporting it would only make a cache
-                    // throw it away (its backoff decides when to replace
-                    // it).
-                    Unauthorized::NewToken if replaced => None,
-                    Unauthorized::NewToken => {
-                        // The source in use now: after a switch, the new
-                        // one (where the report is a no-op) gives the retry
-                        // its token.
-                        let source = self.current_source();
-                        source.invalidate(&token);
-                        match spare {
-                            // No retry: the next request gets the new token.
-                            None => None,
-                            Some(_) => {
-                                let fresh = source.token().await.map_err(middleware_error)?;
-                                // The same token (an API token, or a cache
-                                // backing off forced refreshes) would be
-                                // refused the same way.
-                                (!fresh.same_token(&token)).then_some((fresh, true))
-                            }
-                        }
-                    }
-                    // The token is fine: the new proof carries the nonce
-                    // remembered above, or merely a new `jti`.
-                    Unauthorized::SameToken => Some((token, false)),
-                    Unauthorized::GiveUp => None,
-                };
-                match (spare, retry_with) {
-                    (Some(spare), Some((retry_with, new_token))) => {
-                        tracing::debug!(new_token, "okta refused the request (401); retrying once");
-                        replaced = new_token;
-                        auth_retried = true;
-                        tally.retries += 1;
-                        again = Some(retry_with);
-                        req = spare;
-                        continue;
-                    }
-                    _ => return Ok(resp),
-                }
-            }
-            let Some(spare) = spare else {
-                return Ok(resp);
-            };
-            if status.is_redirection() && redirects < Self::MAX_REDIRECTS {
-                let Some(follow) = redirect_request(spare, &resp) else {
-                    return Ok(resp);
-                };
-                redirects += 1;
-                tally.redirects = redirects;
-                if self.org.is_same_origin(follow.url()) {
-                    again = Some(token);
-                    req = follow;
-                } else {
-                    return next.run(without_credentials(follow), extensions).await;
-                }
-            } else {
-                return Ok(resp);
-            }
-        }
-    }
-}
-
-/// What one request through [`OktaAuth::send`] took, for its span.
-#[derive(Debug, Default)]
-struct Tally {
-    /// Authorization retries (a `401` answered).
-    retries: u32,
-    /// Redirects followed.
-    redirects: usize,
-}
-
-/// What to do about a `401`, from its challenges (see the table on
-/// [`OktaAuth`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unauthorized {
-    /// The token is bad: report it, fetch another, retry.
-    NewToken,
-    /// The token is fine: retry with it and a fresh proof.
-    SameToken,
-    /// A retry would fail the same way: return the `401`.
-    GiveUp,
-}
-
-/// Classifies a `401` for a request made with a DPoP token (`dpop`) or not.
-fn on_unauthorized(headers: &HeaderMap, dpop: bool) -> Unauthorized {
-    // A header we cannot read says nothing against the token; a new one is
-    // the only thing the client can change.
-    let Ok(challenges) = Challenge::from_headers(headers) else {
-        return Unauthorized::NewToken;
-    };
-    if asks_for_nonce(&challenges) {
-        // Without a usable nonce, or for a token without a key, a retry
-        // could not do better.
-        return if dpop && dpop_nonce(headers).is_some() {
-            Unauthorized::SameToken
-        } else {
-            Unauthorized::GiveUp
-        };
-    }
-    // No error at all (Okta's SSWS `E0000011`, a bare `Bearer realm=…`):
-    // the credentials were not accepted.
-    let Some(challenge) = challenges.iter().find(|c| c.error().is_some()) else {
-        return Unauthorized::NewToken;
-    };
-    let error = challenge.error().unwrap_or_default();
-    let description = challenge.error_description().unwrap_or_default();
-    if error == "invalid_token" {
-        return Unauthorized::NewToken;
-    }
-    // Okta names the precise DPoP error either as the code or, under
-    // `invalid_dpop_proof`, in the description.
-    let replayed = error == "dpop_proof_already_used"
-        || (error == "invalid_dpop_proof"
-            && (description.contains("dpop_proof_already_used")
-                || description.contains("already been used")
-                || description.contains("already used")));
-    if replayed {
-        return if dpop {
-            Unauthorized::SameToken
-        } else {
-            Unauthorized::GiveUp
-        };
-    }
-    let proof_error = error == "invalid_dpop_proof"
-        || error.starts_with("dpop_")
-        || description.contains("dpop_")
-        || challenge.is_scheme("DPoP");
-    if proof_error {
-        Unauthorized::GiveUp
-    } else {
-        Unauthorized::NewToken
-    }
-}
-
-/// The request that follows redirect `resp` to `prev`, as reqwest would
-/// build it: `303` (and `301`/`302` after a `POST`) become a `GET` without
-/// a body; `307`/`308` keep method and body. `None` if `resp` is not a
-/// redirect we can follow.
-fn redirect_request(mut prev: Request, resp: &Response) -> Option<Request> {
-    let location = resp.headers().get(LOCATION)?.to_str().ok()?;
-    let url = prev.url().join(location).ok()?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return None;
-    }
-    let method = prev.method();
-    let to_get = match resp.status() {
-        StatusCode::SEE_OTHER => *method != Method::HEAD,
-        StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => *method == Method::POST,
-        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => false,
-        _ => return None,
-    };
-    if to_get {
-        *prev.method_mut() = Method::GET;
-        *prev.body_mut() = None;
-        let headers = prev.headers_mut();
-        for name in [
-            CONTENT_TYPE,
-            CONTENT_LENGTH,
-            CONTENT_ENCODING,
-            TRANSFER_ENCODING,
-        ] {
-            headers.remove(name);
-        }
-    }
-    *prev.url_mut() = url;
-    Some(prev)
-}
-
-/// `req` without anything that authenticates the caller.
-fn without_credentials(mut req: Request) -> Request {
-    let headers = req.headers_mut();
-    for name in [AUTHORIZATION, DPOP, COOKIE, PROXY_AUTHORIZATION] {
-        headers.remove(name);
-    }
-    req
 }
 
 #[async_trait]
@@ -568,8 +344,13 @@ impl Middleware for OktaAuth {
             status = tracing::field::Empty,
         );
         let mut tally = Tally::default();
-        let result = self
-            .send(req, extensions, next, &mut tally)
+        let auth = Authorize {
+            org: &self.org,
+            source: &*self.source,
+            user_agent: self.user_agent,
+        };
+        let result = auth
+            .send(req, &mut NextSend { next, extensions }, &mut tally)
             .instrument(span.clone())
             .await;
         span.record("retries", tally.retries);
@@ -585,7 +366,7 @@ impl fmt::Debug for OktaAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OktaAuth")
             .field("org", &self.org)
-            .field("source", &self.source.load().type_name)
+            .field("source", &self.source.0.load().type_name)
             .field("user_agent", &self.user_agent)
             .finish_non_exhaustive()
     }

@@ -11,8 +11,38 @@ mod rate_limit;
 pub use auth::OktaAuth;
 pub use rate_limit::OktaRateLimit;
 
+use std::future::Future;
+
+use http::Extensions;
+use reqwest::{Request, Response};
+use reqwest_middleware::Next;
+
+use crate::request::SendOnce;
+
 /// Wraps an [`Error`](crate::Error) the way reqwest-middleware expects, so
 /// callers can `downcast_ref::<okta_auth::Error>()` it.
 fn middleware_error(e: crate::Error) -> reqwest_middleware::Error {
     reqwest_middleware::Error::middleware(e)
+}
+
+/// The rest of the middleware chain as the request path's sender: each
+/// send runs the chain once more (`next.clone().run`).
+struct NextSend<'a> {
+    next: Next<'a>,
+    extensions: &'a mut Extensions,
+}
+
+impl SendOnce for NextSend<'_> {
+    type Error = reqwest_middleware::Error;
+
+    fn send(
+        &mut self,
+        req: Request,
+    ) -> impl Future<Output = reqwest_middleware::Result<Response>> + Send {
+        self.next.clone().run(req, self.extensions)
+    }
+
+    fn error(e: crate::Error) -> reqwest_middleware::Error {
+        middleware_error(e)
+    }
 }

@@ -2,7 +2,7 @@
 //! service app, with `private_key_jwt` (or a client secret) and DPoP.
 
 mod builder;
-mod wire;
+pub(crate) mod wire;
 
 use std::fmt;
 use std::sync::Arc;

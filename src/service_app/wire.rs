@@ -34,7 +34,8 @@ impl Drop for TokenResponse {
 }
 
 /// An OAuth 2.0 (`error`, `error_description`) or Okta management API
-/// (`errorCode`, `errorSummary`, `errorId`) error document.
+/// (`errorCode`, `errorSummary`, `errorLink`, `errorId`, `errorCauses`)
+/// error document.
 #[derive(Deserialize)]
 struct ErrorDocument {
     error: Option<String>,
@@ -43,29 +44,42 @@ struct ErrorDocument {
     error_code: Option<String>,
     #[serde(rename = "errorSummary")]
     error_summary: Option<String>,
+    #[serde(rename = "errorLink")]
+    error_link: Option<String>,
     #[serde(rename = "errorId")]
     error_id: Option<String>,
+    /// Read loosely: causes that are not `{"errorSummary": "…"}` are
+    /// skipped, not a reason to lose the rest of the document.
+    #[serde(rename = "errorCauses")]
+    error_causes: Option<serde_json::Value>,
 }
 
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`]. The bytes
 /// are zeroized when dropped: a success body holds a token.
-pub(crate) async fn read_body(
+pub(crate) async fn read_body(response: reqwest::Response) -> Result<Zeroizing<Vec<u8>>, Error> {
+    read_body_limited(response, MAX_BODY_BYTES).await
+}
+
+/// Reads the whole body, refusing more than `limit` bytes, into a buffer
+/// zeroized when dropped.
+pub(crate) async fn read_body_limited(
     mut response: reqwest::Response,
+    limit: usize,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
     let status = response.status();
     let too_large = || Error::MalformedResponse {
         status: Some(status),
-        reason: format!("the response body is larger than {MAX_BODY_BYTES} bytes"),
+        reason: format!("the response body is larger than {limit} bytes"),
     };
     if response
         .content_length()
-        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+        .is_some_and(|len| len > limit as u64)
     {
         return Err(too_large());
     }
     let mut body = Zeroizing::new(Vec::new());
     while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
+        if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
         body.extend_from_slice(&chunk);
@@ -91,7 +105,9 @@ pub(crate) fn parse_success(status: StatusCode, body: &[u8]) -> Result<TokenResp
     Ok(response)
 }
 
-trait ClassifyReason {
+pub(crate) trait ClassifyReason {
+    /// What is wrong with the input, in a few fixed words (serde_json's
+    /// messages can quote it).
     fn classify_reason(&self) -> &'static str;
 }
 
@@ -145,6 +161,16 @@ pub(crate) fn error_from(status: StatusCode, headers: &HeaderMap, body: &[u8]) -
     if let Some(id) = doc.error_id {
         e = e.with_error_id(sanitize(&id));
     }
+    if let Some(link) = doc.error_link {
+        e = e.with_error_link(sanitize(&link));
+    }
+    if let Some(serde_json::Value::Array(causes)) = doc.error_causes {
+        let summaries = causes
+            .iter()
+            .filter_map(|c| c.get("errorSummary")?.as_str())
+            .map(sanitize);
+        e = e.with_error_causes(summaries);
+    }
     Error::OAuth(e)
 }
 
@@ -179,6 +205,41 @@ mod tests {
         assert_eq!(o.error_code(), Some("E0000011"));
         assert_eq!(o.description(), Some("Invalid token provided"));
         assert_eq!(o.error_id(), Some("oae1"));
+    }
+
+    #[test]
+    fn management_error_documents_keep_link_and_causes_sanitized_and_capped() {
+        let long = "x".repeat(2 * MAX_ERROR_FIELD_BYTES);
+        let causes: Vec<serde_json::Value> = (0..20)
+            .map(
+                |i| serde_json::json!({ "errorSummary": format!("field{i}: bad\n\x1b[31m{long}") }),
+            )
+            .chain([serde_json::json!("not an object")])
+            .collect();
+        let body = serde_json::json!({
+            "errorCode": "E0000001",
+            "errorSummary": "Api validation failed: label",
+            "errorLink": "E0000001",
+            "errorId": "oae2",
+            "errorCauses": causes,
+        });
+        let e = error_from(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            &serde_json::to_vec(&body).unwrap(),
+        );
+        let o = e.oauth_error().unwrap();
+        assert_eq!(o.error_code(), Some("E0000001"));
+        assert_eq!(o.error_link(), Some("E0000001"));
+        assert_eq!(o.error_id(), Some("oae2"));
+        assert_eq!(o.error_causes().len(), OAuthError::MAX_ERROR_CAUSES);
+        let first = &o.error_causes()[0];
+        assert!(first.starts_with("field0: bad[31mxxx"), "{first}");
+        assert!(first.len() <= MAX_ERROR_FIELD_BYTES);
+        // A document whose causes are not an array keeps the rest.
+        let body = br#"{"errorCode":"E0000006","errorSummary":"no","errorCauses":"?"}"#;
+        let e = error_from(StatusCode::FORBIDDEN, &HeaderMap::new(), body);
+        assert!(e.oauth_error().unwrap().error_causes().is_empty());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Integration tests: one binary (it links once), a module per capability,
 //! black-box through the public API.
 
+#[cfg(feature = "test-util")]
+mod admin;
 mod api_token;
 mod cache;
 mod challenge;

@@ -7,19 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::Extensions;
+#[cfg(test)]
+use http::{HeaderMap, HeaderValue};
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
+use super::NextSend;
 use crate::clock;
 use crate::org::OrgUrl;
-use crate::rate_limit::{RateLimit, server_wait};
+use crate::request::{self, RateLimitRetry, SendOnce};
 
 use pacing::Pacer;
-
-const X_OKTA_REQUEST_ID: HeaderName = HeaderName::from_static("x-okta-request-id");
-const X_OKTA_RETRY_FOR: HeaderName = HeaderName::from_static("x-okta-retry-for");
-const X_OKTA_RETRY_COUNT: HeaderName = HeaderName::from_static("x-okta-retry-count");
 
 /// A [`reqwest_middleware::Middleware`] that retries requests to the Okta
 /// org that were answered `429 Too Many Requests`, waiting as Okta says.
@@ -38,7 +37,7 @@ const X_OKTA_RETRY_COUNT: HeaderName = HeaderName::from_static("x-okta-retry-cou
 /// first answer) and `X-Okta-Retry-Count` (1, 2, …). A request whose body
 /// cannot be cloned (a stream) is not retried. When the retries run out the
 /// last `429` is returned as the response. Every response from the org gets
-/// its [`RateLimit`] in its extensions.
+/// its [`RateLimit`](crate::RateLimit) in its extensions.
 ///
 /// Requests to other origins pass untouched.
 ///
@@ -114,15 +113,15 @@ pub struct OktaRateLimit {
 
 impl OktaRateLimit {
     /// Retries after a `429`, as in Okta's SDKs.
-    pub const DEFAULT_MAX_RETRIES: u32 = 2;
+    pub const DEFAULT_MAX_RETRIES: u32 = request::DEFAULT_MAX_RETRIES;
     /// The longest wait before one retry: Okta's windows are a minute long.
-    pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
+    pub const DEFAULT_MAX_WAIT: Duration = request::DEFAULT_MAX_WAIT;
     /// The wait when a `429` says nothing of when to come back.
-    pub const DEFAULT_FALLBACK_WAIT: Duration = Duration::from_secs(5);
+    pub const DEFAULT_FALLBACK_WAIT: Duration = request::DEFAULT_FALLBACK_WAIT;
     /// The longest random extra wait after the server's: each retry waits
     /// `wait + uniform(0, jitter)`, spreading requests that were limited
     /// together over a second after the window resets.
-    pub const DEFAULT_JITTER: Duration = Duration::from_secs(1);
+    pub const DEFAULT_JITTER: Duration = request::DEFAULT_JITTER;
     /// No pacing: requests go out as soon as they are made, and only a
     /// `429` makes them wait.
     pub const DEFAULT_PACE_BELOW: f64 = 0.0;
@@ -140,7 +139,7 @@ impl OktaRateLimit {
     }
 
     /// How many times one request is retried after a `429`; `0` turns
-    /// retrying off (the [`RateLimit`] extension is still set). Defaults to
+    /// retrying off (the [`RateLimit`](crate::RateLimit) extension is still set). Defaults to
     /// [`DEFAULT_MAX_RETRIES`](Self::DEFAULT_MAX_RETRIES).
     pub fn max_retries(mut self, max_retries: u32) -> Self {
         self.max_retries = max_retries;
@@ -184,19 +183,28 @@ impl OktaRateLimit {
         self
     }
 
-    /// How long to wait after a `429` with `headers`, capped by the maximum.
-    fn wait(&self, headers: &HeaderMap) -> Duration {
-        server_wait(headers)
-            .unwrap_or(self.fallback_wait)
-            .min(self.max_wait)
+    /// The crate's one `429` rule with this middleware's settings.
+    fn policy(&self) -> RateLimitRetry {
+        RateLimitRetry {
+            max_retries: self.max_retries,
+            max_wait: self.max_wait,
+            fallback_wait: self.fallback_wait,
+            jitter: self.jitter,
+        }
     }
 
-    /// `wait` plus the jitter's share `unit` (a uniform draw from `[0, 1)`).
+    /// How long to wait after a `429` with `headers`, capped by the maximum
+    /// (the rule's, for this module's tests).
+    #[cfg(test)]
+    fn wait(&self, headers: &HeaderMap) -> Duration {
+        self.policy().wait(headers)
+    }
+
+    /// `wait` plus the jitter's share `unit` (the rule's, for this
+    /// module's tests).
+    #[cfg(test)]
     fn jittered(&self, wait: Duration, unit: f64) -> Duration {
-        // `try_from`: a jitter near `Duration::MAX` would overflow `mul_f64`.
-        let extra = Duration::try_from_secs_f64(self.jitter.as_secs_f64() * unit.clamp(0.0, 1.0))
-            .unwrap_or(self.jitter);
-        wait.saturating_add(extra)
+        self.policy().jittered(wait, unit)
     }
 
     /// Claims a unit of the window for a request to `path`, waiting for its
@@ -218,53 +226,45 @@ impl OktaRateLimit {
 impl Middleware for OktaRateLimit {
     async fn handle(
         &self,
-        mut req: Request,
+        req: Request,
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
         if !self.org.is_same_origin(req.url()) {
             return next.run(req, extensions).await;
         }
-        let mut retry_for: Option<HeaderValue> = None;
-        let mut retries = 0u32;
-        loop {
-            let ticket = match &self.pacer {
-                Some(pacer) => Some(self.pace(pacer, req.url().path()).await),
-                None => None,
-            };
-            let spare = if retries < self.max_retries {
-                req.try_clone()
-            } else {
-                None
-            };
-            let mut resp = next.clone().run(req, extensions).await?;
-            if let Some(ticket) = ticket {
-                ticket.report(resp.headers());
-            }
-            if let Some(rate) = RateLimit::from_headers(resp.headers()) {
-                resp.extensions_mut().insert(rate);
-            }
-            if resp.status() != StatusCode::TOO_MANY_REQUESTS {
-                return Ok(resp);
-            }
-            let Some(mut retry) = spare else {
-                return Ok(resp);
-            };
-            if retries == 0 {
-                retry_for = resp.headers().get(X_OKTA_REQUEST_ID).cloned();
-            }
-            let wait = self.jittered(self.wait(resp.headers()), rand::random());
-            drop(resp);
-            retries += 1;
-            tracing::debug!(?wait, retry = retries, "okta rate limit; waiting to retry");
-            tokio::time::sleep(wait).await;
-            let headers = retry.headers_mut();
-            if let Some(id) = &retry_for {
-                headers.insert(X_OKTA_RETRY_FOR, id.clone());
-            }
-            headers.insert(X_OKTA_RETRY_COUNT, HeaderValue::from(retries));
-            req = retry;
+        let mut paced = Paced {
+            limiter: self,
+            inner: NextSend { next, extensions },
+        };
+        self.policy().send(req, &mut paced).await
+    }
+}
+
+/// The chain below, each send first claiming its unit of a paced window
+/// (when pacing) and reporting its answer.
+struct Paced<'a> {
+    limiter: &'a OktaRateLimit,
+    inner: NextSend<'a>,
+}
+
+impl SendOnce for Paced<'_> {
+    type Error = reqwest_middleware::Error;
+
+    async fn send(&mut self, req: Request) -> reqwest_middleware::Result<Response> {
+        let ticket = match &self.limiter.pacer {
+            Some(pacer) => Some(self.limiter.pace(pacer, req.url().path()).await),
+            None => None,
+        };
+        let resp = self.inner.send(req).await?;
+        if let Some(ticket) = ticket {
+            ticket.report(resp.headers());
         }
+        Ok(resp)
+    }
+
+    fn error(e: crate::Error) -> reqwest_middleware::Error {
+        NextSend::error(e)
     }
 }
 
