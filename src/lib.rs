@@ -22,6 +22,12 @@
 //! cached source from the settings Okta's SDKs read (`okta.yaml`,
 //! `OKTA_CLIENT_*`).
 //!
+//! The other way round, a service whose own API receives the tokens of an
+//! Okta custom authorization server verifies them, and their DPoP proofs,
+//! with [`AccessTokenVerifier`] (module [`verify`]): strict JWT checks, a
+//! shared key set cache, replay and nonce stores, and refusals ready to
+//! send as `WWW-Authenticate`.
+//!
 //! # Quick start
 //!
 //! ```no_run
@@ -108,6 +114,7 @@ mod service_app;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 mod token;
+pub mod verify;
 
 pub use api_token::ApiTokenSource;
 pub use cache::{
@@ -128,6 +135,7 @@ pub use service_app::{
     ServiceAppSource, ServiceAppSourceBuilder,
 };
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
+pub use verify::AccessTokenVerifier;
 
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;

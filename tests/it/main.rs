@@ -20,3 +20,4 @@ mod service_app;
 #[cfg(feature = "test-util")]
 mod service_app_mock_okta;
 mod signing_key;
+mod verify;
