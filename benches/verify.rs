@@ -2,13 +2,16 @@
 //! one group: `verify` of an RS256 token with a cached key against a bare
 //! `rsa` PKCS#1 v1.5 verification of the same signing input with an
 //! already parsed key; a DPoP `verify_request` (token and proof) against a
-//! bare RS256 plus a bare P-256 verification.
+//! bare RS256 plus a bare P-256 verification. Then the same two comparisons
+//! as ratios of medians of alternated calls (printed as `verify/ratio …`),
+//! which a busy machine does not skew, and the parts of a DPoP request.
 
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -65,6 +68,35 @@ fn token(issuer: &str, jkt: Option<&str>) -> String {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some("k1".into());
     jsonwebtoken::encode(&header, &claims, &key).unwrap()
+}
+
+/// The median time of one call of `a` and of `b` (each input made by its
+/// `prepare`, untimed), over `n` calls of each, alternated call by call: a
+/// busy machine slows both alike, and the medians drop the calls it
+/// preempted.
+fn medians<I, J>(
+    n: usize,
+    mut prepare_a: impl FnMut() -> I,
+    mut a: impl FnMut(I),
+    mut prepare_b: impl FnMut() -> J,
+    mut b: impl FnMut(J),
+) -> (Duration, Duration) {
+    let (mut ta, mut tb) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let input = prepare_a();
+        #[allow(clippy::disallowed_methods)] // measuring, not caching
+        let start = Instant::now();
+        a(input);
+        ta.push(start.elapsed());
+        let input = prepare_b();
+        #[allow(clippy::disallowed_methods)] // measuring, not caching
+        let start = Instant::now();
+        b(input);
+        tb.push(start.elapsed());
+    }
+    ta.sort();
+    tb.sort();
+    (ta[n / 2], tb[n / 2])
 }
 
 /// `(signing input, decoded signature)` of a compact JWS.
@@ -143,36 +175,50 @@ fn verify(c: &mut Criterion) {
     .unwrap();
     let (bound_input, bound_sig) = parts(&bound);
 
-    let mut group = c.benchmark_group("verify");
-    group.bench_function("verify_rs256_cached_key", |b| {
-        b.iter(|| black_box(ready(verifier.verify(black_box(&bearer))).unwrap()))
-    });
-    group.bench_function("bare_rsa_pkcs1v15", |b| {
-        b.iter(|| assert!(bare_rsa(black_box(&input), black_box(&signature))))
-    });
-    group.bench_function("verify_request_dpop", |b| {
-        b.iter_batched(
-            || {
-                request(
-                    dpop.proof(&Method::GET, &url, None, Some(bound.as_str()))
-                        .unwrap(),
-                )
-            },
-            |h| black_box(ready(verifier.verify_request(&Method::GET, &url, &h)).unwrap()),
-            BatchSize::SmallInput,
+    let rsa_op = || assert!(bare_rsa(black_box(&input), black_box(&signature)));
+    let verify_op = || {
+        black_box(ready(verifier.verify(black_box(&bearer))).unwrap());
+    };
+    let fresh = || {
+        request(
+            dpop.proof(&Method::GET, &url, None, Some(bound.as_str()))
+                .unwrap(),
         )
+    };
+    let dpop_op = |h: HeaderMap| {
+        black_box(ready(verifier.verify_request(&Method::GET, &url, &h)).unwrap());
+    };
+    let bare_pair = || {
+        assert!(bare_rsa(black_box(&bound_input), black_box(&bound_sig)));
+        assert!(
+            p256_key
+                .verify(black_box(&proof_input), black_box(&proof_sig))
+                .is_ok()
+        );
+    };
+
+    let mut group = c.benchmark_group("verify");
+    group.bench_function("verify_rs256_cached_key", |b| b.iter(verify_op));
+    group.bench_function("bare_rsa_pkcs1v15", |b| b.iter(rsa_op));
+    group.bench_function("verify_request_dpop", |b| {
+        b.iter_batched(fresh, dpop_op, BatchSize::SmallInput)
     });
-    group.bench_function("bare_rs256_plus_p256", |b| {
-        b.iter(|| {
-            assert!(bare_rsa(black_box(&bound_input), black_box(&bound_sig)));
-            assert!(
-                p256_key
-                    .verify(black_box(&proof_input), black_box(&proof_sig))
-                    .is_ok()
-            );
-        })
-    });
+    group.bench_function("bare_rs256_plus_p256", |b| b.iter(bare_pair));
     group.finish();
+
+    // The same comparisons as ratios of medians, the two sides alternated
+    // call by call: on a shared machine the four timings above come from
+    // different moments, whereas these do not.
+    let (v, r) = medians(3000, || (), |()| verify_op(), || (), |()| rsa_op());
+    println!(
+        "verify/ratio verify_rs256_cached_key / bare_rsa_pkcs1v15 = {:.2} ({v:?} / {r:?}, medians of 3000 alternated calls)",
+        v.as_secs_f64() / r.as_secs_f64()
+    );
+    let (d, p) = medians(3000, fresh, dpop_op, || (), |()| bare_pair());
+    println!(
+        "verify/ratio verify_request_dpop / bare_rs256_plus_p256 = {:.2} ({d:?} / {p:?}, medians of 3000 alternated calls)",
+        d.as_secs_f64() / p.as_secs_f64()
+    );
 
     // Where the time of a DPoP request goes, beside the two signatures.
     let mut group = c.benchmark_group("verify_parts");
