@@ -119,6 +119,21 @@ pub enum Error {
     /// it first.
     #[error(transparent)]
     Provision(Box<crate::admin::ProvisionError>),
+    /// A DPoP replay or nonce store
+    /// ([`verify::ReplayStore`](crate::verify::ReplayStore),
+    /// [`verify::NonceStore`](crate::verify::NonceStore)) could not answer:
+    /// full, or unreachable. The verifier then refuses the request (it
+    /// fails closed: a proof it cannot check for replay is not accepted).
+    /// Transient: a full in-memory store frees up as its entries expire, a
+    /// remote one answers again when it is reachable.
+    #[error("dpop replay or nonce store failed: {reason}")]
+    DpopStore {
+        /// What went wrong, in the store's words (never a proof or a token).
+        reason: String,
+        /// The store's own error (a Redis client's, say), if any.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 /// Why a reqwest error happened, in a short fixed phrase chosen from its
@@ -203,7 +218,8 @@ fn status_suffix(status: Option<StatusCode>) -> String {
 
 impl Error {
     /// Whether retrying the same operation later may succeed: connection
-    /// failures, timeouts, `5xx`, `408` and `429`. `invalid_client`,
+    /// failures, timeouts, `5xx`, `408` and `429`, a DPoP store that could
+    /// not answer. `invalid_client`,
     /// `invalid_scope` and other `4xx` answers, configuration and key errors
     /// are permanent.
     pub fn is_transient(&self) -> bool {
@@ -213,6 +229,7 @@ impl Error {
             Error::Transport(e) => !e.is_builder(),
             Error::Timeout | Error::RateLimited { .. } => true,
             Error::Rotation(e) => e.cause().is_transient(),
+            Error::DpopStore { .. } => true,
             _ => self.status().is_some_and(|s| {
                 s.is_server_error()
                     || s == StatusCode::REQUEST_TIMEOUT

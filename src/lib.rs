@@ -26,6 +26,12 @@
 //! rotates while it runs ([`ServiceAppSource::rotate_key`], and the staged,
 //! re-runnable [`rotation::KeyRotation`] against the app's keys in Okta).
 //!
+//! The other way round, a service whose own API receives the tokens of an
+//! Okta custom authorization server verifies them, and their DPoP proofs,
+//! with [`AccessTokenVerifier`] (module [`verify`]): strict JWT checks, a
+//! shared key set cache, replay and nonce stores, and refusals ready to
+//! send as `WWW-Authenticate`.
+//!
 //! # Quick start
 //!
 //! ```no_run
@@ -116,6 +122,7 @@ pub mod service_app;
 pub mod testing;
 mod token;
 mod user_agent;
+pub mod verify;
 
 pub use admin::OktaAdmin;
 pub use api_token::ApiTokenSource;
@@ -135,6 +142,7 @@ pub use rate_limit::RateLimit;
 pub use service_app::{DpopMode, ServiceAppSource, ServiceAppSourceBuilder};
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 pub use user_agent::USER_AGENT;
+pub use verify::AccessTokenVerifier;
 
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;

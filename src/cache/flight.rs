@@ -1,71 +1,56 @@
-//! The shared state behind every handle and the one fetch in flight.
-//!
-//! Cancellation: the fetch is *spawned* on the current tokio runtime, so a
-//! caller that stops waiting (its future dropped, a `select!` timeout) cannot
-//! strand the others: the fetch runs to completion and publishes its result
-//! for everyone. The task holds only the wrapped source and a `Weak` to the
-//! cache; dropping the last handle aborts it. Outside a tokio runtime (no
-//! spawn possible) the first waiter drives the fetch itself; if it is
-//! dropped, a guard clears the flight and the other waiters start a new one.
+//! The shared state behind every handle, and how callers take part in the
+//! one fetch in flight ([`SingleFlight`]; its docs say how cancellation and
+//! runs without a runtime are handled). The writers are in `update.rs`.
 //!
 //! Panics: a source that panics is caught inside the fetch and counted as a
 //! failure (an [`Error::Config`]), backed off like any other, so that a
 //! broken source is not called again by every caller.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::Poll;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use tokio::sync::watch;
 
-use crate::clock::{self, Instant};
+use crate::clock;
 use crate::error::Error;
 use crate::token::{AccessToken, TokenSource};
 
 use super::policy::Policy;
+use super::single_flight::{FlightOwner, SingleFlight, Started, Ticket, Waiter, caught};
 use super::state::{Decision, Snapshot};
+use super::update::later;
 use super::{Observer, RefreshEvent, RefreshReason};
 
 /// What every waiter of a flight receives.
 pub(crate) type Outcome = Result<AccessToken, Error>;
-type Slot = Option<Outcome>;
 
 /// The state every handle shares.
 pub(crate) struct Shared<S> {
     pub(crate) source: Arc<S>,
     pub(crate) state: ArcSwap<Snapshot>,
-    /// Serializes writers of `state` and owns the flight; never held across
-    /// an `.await`.
-    flight: Mutex<Option<Flight>>,
-    /// Set while a flight runs, so callers in the advisory window do not
-    /// take the mutex just to learn that a refresh is already running.
-    refreshing: AtomicBool,
+    /// The one fetch in flight; its lock serializes the writers of `state`.
+    pub(crate) flights: SingleFlight<Outcome>,
     /// The timer that disarms the current snapshot's clock-free hit path.
-    timer: Mutex<Option<tokio::task::AbortHandle>>,
-    next_id: AtomicU64,
+    pub(crate) timer: Mutex<Option<tokio::task::AbortHandle>>,
     pub(crate) policy: Policy,
     pub(crate) observer: Option<Observer>,
 }
 
-struct Flight {
-    id: u64,
-    rx: watch::Receiver<Slot>,
-    abort: Option<tokio::task::AbortHandle>,
-    /// When the fetch started: the bounded wait in the mandatory window is
-    /// counted from here.
-    started: Instant,
+impl<S: TokenSource + 'static> FlightOwner for Shared<S> {
+    type Outcome = Outcome;
+
+    fn flights(&self) -> &SingleFlight<Outcome> {
+        &self.flights
+    }
 }
 
 /// How a caller takes part in a flight.
-enum Joined<S> {
-    /// Wait for someone else's (or a spawned) fetch, started at this instant.
-    Wait(watch::Receiver<Slot>, Instant),
+enum Joined<F> {
+    /// Wait for someone else's (or a spawned) fetch.
+    Wait(Waiter<Outcome>),
     /// No runtime to spawn on: drive the fetch here, then wait like the rest.
-    Drive(watch::Receiver<Slot>, FlightTask<S>),
+    Drive(Waiter<Outcome>, F),
     /// The state changed while we took the lock; decide again.
     Retry,
 }
@@ -75,19 +60,11 @@ impl<S: TokenSource + 'static> Shared<S> {
         Self {
             source: Arc::new(source),
             state: ArcSwap::from_pointee(Snapshot::default()),
-            flight: Mutex::new(None),
-            refreshing: AtomicBool::new(false),
+            flights: SingleFlight::new(),
             timer: Mutex::new(None),
-            next_id: AtomicU64::new(0),
             policy,
             observer,
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Flight>> {
-        // A panic while holding this lock leaves consistent data (the
-        // snapshot is swapped whole), so poisoning is ignored.
-        self.flight.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Everything but a fresh hit.
@@ -112,25 +89,23 @@ impl<S: TokenSource + 'static> Shared<S> {
                 Decision::WaitBriefly(t) => (RefreshReason::Mandatory, Some(t)),
                 Decision::Wait(reason) => (reason, None),
             };
-            let mut rx = match self.join(reason) {
+            let mut waiter = match self.join(reason) {
                 Joined::Retry => continue,
-                Joined::Wait(mut rx, started) => {
+                Joined::Wait(mut waiter) => {
                     if let Some(token) = usable
-                        && let Some(outcome) = self.wait_briefly(&mut rx, started, token).await
+                        && let Some(outcome) = self.wait_briefly(&mut waiter, token).await
                     {
                         return outcome;
                     }
-                    rx
+                    waiter
                 }
-                Joined::Drive(rx, task) => {
-                    task.run().await;
-                    rx
+                Joined::Drive(waiter, fetch) => {
+                    fetch.await;
+                    waiter
                 }
             };
-            if let Ok(slot) = rx.wait_for(Option::is_some).await
-                && let Some(outcome) = slot.as_ref()
-            {
-                return outcome.clone();
+            if let Some(outcome) = waiter.outcome().await {
+                return outcome;
             }
             abandoned += 1;
             if abandoned == 4 {
@@ -146,24 +121,23 @@ impl<S: TokenSource + 'static> Shared<S> {
     }
 
     /// A caller past the mandatory point whose cached `token` is still
-    /// usable waits for the flight that started at `started` only until
-    /// the mandatory wait after that start, then gets `token` if it is
-    /// still cached and usable. `None`: wait for the flight's outcome after
-    /// all (the token was dropped or is about to expire, or there is no
-    /// runtime to time the wait).
+    /// usable waits for the flight only until the mandatory wait after the
+    /// flight started, then gets `token` if it is still cached and usable.
+    /// `None`: wait for the flight's outcome after all (the token was
+    /// dropped or is about to expire, or there is no runtime to time the
+    /// wait).
     async fn wait_briefly(
         &self,
-        rx: &mut watch::Receiver<Slot>,
-        started: Instant,
+        waiter: &mut Waiter<Outcome>,
         token: AccessToken,
     ) -> Option<Outcome> {
         // No timer outside a runtime: wait for the outcome.
         tokio::runtime::Handle::try_current().ok()?;
-        let deadline = later(started, self.policy.mandatory_wait);
-        match tokio::time::timeout_at(deadline, rx.wait_for(Option::is_some)).await {
-            Ok(Ok(slot)) => return slot.as_ref().cloned(),
+        let deadline = later(waiter.started(), self.policy.mandatory_wait);
+        match tokio::time::timeout_at(deadline, waiter.outcome()).await {
+            Ok(Some(outcome)) => return Some(outcome),
             // Abandoned: the caller starts a new flight.
-            Ok(Err(_)) => return None,
+            Ok(None) => return None,
             Err(_elapsed) => {}
         }
         let state = self.state.load();
@@ -173,7 +147,7 @@ impl<S: TokenSource + 'static> Shared<S> {
 
     /// Starts a background refresh unless one is running; never waits.
     fn refresh_in_background(self: &Arc<Self>) {
-        if self.refreshing.load(Ordering::Relaxed) {
+        if self.flights.is_running() {
             return;
         }
         // Without a runtime there is nobody to run it: keep serving until
@@ -181,8 +155,8 @@ impl<S: TokenSource + 'static> Shared<S> {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let mut flight = self.lock();
-        if flight.is_some() {
+        let mut flight = self.flights.lock();
+        if flight.is_running() {
             return;
         }
         // Re-check under the lock: a flight may have just published.
@@ -194,22 +168,22 @@ impl<S: TokenSource + 'static> Shared<S> {
         ) {
             return;
         }
-        let (task, rx) = self.new_flight(RefreshReason::Ahead, self.policy.load_timeout);
-        let id = task.id;
-        let abort = handle.spawn(task.run()).abort_handle();
-        *flight = Some(Flight {
-            id,
-            rx,
-            abort: Some(abort),
-            started: clock::now(),
+        let source = Arc::clone(&self.source);
+        let timeout = self.policy.load_timeout;
+        // Spawned: nothing to drive or wait for.
+        let _started = flight.start(self, Some(&handle), |ticket| {
+            fetch(ticket, source, RefreshReason::Ahead, timeout)
         });
     }
 
     /// Joins the running flight or starts one.
-    fn join(self: &Arc<Self>, reason: RefreshReason) -> Joined<S> {
-        let mut flight = self.lock();
-        if let Some(f) = flight.as_ref() {
-            return Joined::Wait(f.rx.clone(), f.started);
+    fn join(
+        self: &Arc<Self>,
+        reason: RefreshReason,
+    ) -> Joined<impl Future<Output = ()> + Send + 'static> {
+        let mut flight = self.flights.lock();
+        if let Some(waiter) = flight.current() {
+            return Joined::Wait(waiter);
         }
         // Re-check under the lock: a flight may have published between our
         // load and the lock, and must not be followed by a second fetch.
@@ -221,266 +195,22 @@ impl<S: TokenSource + 'static> Shared<S> {
         ) {
             return Joined::Retry;
         }
-        let started = clock::now();
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                let (task, rx) = self.new_flight(reason, self.policy.load_timeout);
-                let id = task.id;
-                let abort = handle.spawn(task.run()).abort_handle();
-                *flight = Some(Flight {
-                    id,
-                    rx: rx.clone(),
-                    abort: Some(abort),
-                    started,
-                });
-                Joined::Wait(rx, started)
-            }
-            Err(_) => {
-                // No timer without a runtime either, so no load timeout.
-                let (task, rx) = self.new_flight(reason, None);
-                *flight = Some(Flight {
-                    id: task.id,
-                    rx: rx.clone(),
-                    abort: None,
-                    started,
-                });
-                Joined::Drive(rx, task)
-            }
+        let handle = tokio::runtime::Handle::try_current().ok();
+        // No timer without a runtime either, so no load timeout.
+        let timeout = handle.as_ref().and(self.policy.load_timeout);
+        let source = Arc::clone(&self.source);
+        match flight.start(self, handle.as_ref(), |ticket| {
+            fetch(ticket, source, reason, timeout)
+        }) {
+            Started::Spawned(waiter) => Joined::Wait(waiter),
+            Started::Drive(waiter, fetch) => Joined::Drive(waiter, fetch),
         }
     }
 
-    fn new_flight(
-        self: &Arc<Self>,
-        reason: RefreshReason,
-        timeout: Option<Duration>,
-    ) -> (FlightTask<S>, watch::Receiver<Slot>) {
-        let (tx, rx) = watch::channel(None);
-        self.refreshing.store(true, Ordering::Relaxed);
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let task = FlightTask {
-            id,
-            shared: Arc::downgrade(self),
-            source: Arc::clone(&self.source),
-            tx,
-            reason,
-            timeout,
-        };
-        (task, rx)
-    }
-
-    fn emit(&self, event: RefreshEvent) {
+    pub(crate) fn emit(&self, event: RefreshEvent) {
         if let Some(observer) = &self.observer {
             observer(&event);
         }
-    }
-
-    /// Applies a fetch's result to the cache and says what its waiters get.
-    fn complete(
-        &self,
-        id: u64,
-        result: Outcome,
-        reason: RefreshReason,
-        started: Instant,
-    ) -> Outcome {
-        let mut flight = self.lock();
-        if flight.as_ref().is_some_and(|f| f.id == id) {
-            *flight = None;
-        }
-        self.refreshing.store(false, Ordering::Relaxed);
-        let now = clock::now();
-        let latency = now.saturating_duration_since(started);
-        let old = self.state.load_full();
-        let result = match result {
-            Ok(t) if t.expires_at().is_some_and(|at| at <= now) => Err(Error::MalformedResponse {
-                status: None,
-                reason: "the token source returned a token that has already expired".into(),
-            }),
-            other => other,
-        };
-        match result {
-            Ok(token) => {
-                let (advisory, mandatory) = match token.expires_at() {
-                    Some(at) => {
-                        let p = self.policy.points(now, at, rand::random());
-                        (Some(p.advisory), Some(p.mandatory))
-                    }
-                    None => (None, None),
-                };
-                // A token that was still cached has reached its natural
-                // refresh: forced refreshes count from zero again. One
-                // that replaces an invalidated token keeps their backoff.
-                let forced = match old.token {
-                    Some(_) => (0, None),
-                    None => (old.forced, old.hold_until),
-                };
-                self.publish(Snapshot::with_token(
-                    token.clone(),
-                    advisory,
-                    mandatory,
-                    forced,
-                ));
-                let expires_in = token.expires_in();
-                drop(flight);
-                tracing::debug!(
-                    reason = reason.as_str(),
-                    latency_ms = latency.as_millis() as u64,
-                    expires_in_s = expires_in.map(|d| d.as_secs()),
-                    "okta token refreshed"
-                );
-                self.emit(RefreshEvent::Refreshed {
-                    reason,
-                    latency,
-                    expires_in,
-                });
-                Ok(token)
-            }
-            Err(error) => {
-                let failures = old.failures.saturating_add(1);
-                let transient = error.is_transient();
-                let keep = old.valid_token(now).cloned();
-                let serving_cached = keep.is_some();
-                let retry_in =
-                    self.policy
-                        .retry_in(failures, &error, serving_cached, rand::random());
-                let retry_at = later(now, retry_in);
-                let fresh_until = match (&keep, old.expires_at) {
-                    (Some(_), Some(exp)) => {
-                        let backoff_end = retry_at.min(exp);
-                        Some(old.fresh_until.map_or(backoff_end, |f| f.max(backoff_end)))
-                    }
-                    _ => None,
-                };
-                self.publish(Snapshot {
-                    token: keep.clone(),
-                    fresh_until,
-                    expires_at: if serving_cached { old.expires_at } else { None },
-                    mandatory_at: if serving_cached {
-                        old.mandatory_at
-                    } else {
-                        None
-                    },
-                    retry_at: Some(retry_at),
-                    last_error: Some(error.clone()),
-                    failures,
-                    forced: old.forced,
-                    hold_until: old.hold_until,
-                    armed: AtomicBool::new(false),
-                });
-                drop(flight);
-                tracing::warn!(
-                    reason = reason.as_str(),
-                    latency_ms = latency.as_millis() as u64,
-                    transient,
-                    serving_cached,
-                    retry_in_ms = retry_in.as_millis() as u64,
-                    error = %error,
-                    "okta token refresh failed"
-                );
-                self.emit(RefreshEvent::Failed {
-                    reason,
-                    latency,
-                    error: error.clone(),
-                    serving_cached,
-                    retry_in,
-                });
-                keep.ok_or(error)
-            }
-        }
-    }
-
-    /// Swaps in a new snapshot (callers hold the flight lock) and, on a
-    /// multi-threaded runtime, arms its clock-free hit path with a timer.
-    ///
-    /// Only multi-threaded runtimes: their workers drive timers on their
-    /// own, whereas a current-thread runtime runs timers only inside
-    /// `block_on`, so a program calling `rt.block_on(cache.token())` would
-    /// never let the timer fire. Elsewhere hits compare the deadline with
-    /// the clock.
-    fn publish(&self, snapshot: Snapshot) {
-        let snapshot = Arc::new(snapshot);
-        self.state.store(Arc::clone(&snapshot));
-        let mut timer = self.timer.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(previous) = timer.take() {
-            previous.abort();
-        }
-        let Some(until) = snapshot.fresh_until else {
-            return;
-        };
-        if snapshot.token.is_none() {
-            return;
-        }
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
-            return;
-        }
-        snapshot.armed.store(true, Ordering::Relaxed);
-        let guard = Disarm(snapshot);
-        let task = handle.spawn(async move {
-            let _disarm_when_done = guard;
-            tokio::time::sleep_until(until).await;
-        });
-        *timer = Some(task.abort_handle());
-    }
-
-    /// Drops the cached token if it is `rejected`, keeping any backoff,
-    /// unless the forced-refresh backoff that the last drop started is
-    /// still running: then the token stays.
-    pub(crate) fn invalidate(&self, rejected: &AccessToken) {
-        let flight = self.lock();
-        let old = self.state.load_full();
-        if !old.token.as_ref().is_some_and(|t| t.same_token(rejected)) {
-            return;
-        }
-        let now = clock::now();
-        if old.hold_until.is_some_and(|hold| now < hold) {
-            drop(flight);
-            tracing::debug!(
-                "okta token rejected again within the forced-refresh backoff; kept in service"
-            );
-            return;
-        }
-        let forced = old.forced.saturating_add(1);
-        let hold = self.policy.backoff(forced, true, rand::random());
-        self.publish(Snapshot {
-            token: None,
-            fresh_until: None,
-            expires_at: None,
-            mandatory_at: None,
-            retry_at: old.retry_at,
-            last_error: old.last_error.clone(),
-            failures: old.failures,
-            forced,
-            hold_until: Some(later(now, hold)),
-            armed: AtomicBool::new(false),
-        });
-        drop(flight);
-        tracing::debug!(
-            forced,
-            hold_ms = hold.as_millis() as u64,
-            "cached okta token invalidated"
-        );
-    }
-}
-
-/// `now + wait` without the panic on overflow. The builder bounds every
-/// wait by a day ([`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT)), so the
-/// fallbacks are never reached in practice; if they were, retrying early is
-/// the safe side.
-fn later(now: Instant, wait: Duration) -> Instant {
-    now.checked_add(wait)
-        .or_else(|| now.checked_add(super::MAX_ERROR_WAIT))
-        .unwrap_or(now)
-}
-
-/// Clears a snapshot's `armed` flag however its timer task ends: fired,
-/// aborted, panicked or dropped with its runtime.
-struct Disarm(Arc<Snapshot>);
-
-impl Drop for Disarm {
-    fn drop(&mut self) {
-        self.0.armed.store(false, Ordering::Relaxed);
     }
 }
 
@@ -490,107 +220,48 @@ impl<S> Drop for Shared<S> {
         if let Some(timer) = timer.take() {
             timer.abort();
         }
-        let flight = self
-            .flight
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(abort) = flight.take().and_then(|f| f.abort) {
-            abort.abort();
-        }
+        self.flights.abort();
     }
 }
 
-/// One fetch: calls the source, publishes the outcome.
-pub(crate) struct FlightTask<S> {
-    id: u64,
-    shared: Weak<Shared<S>>,
+/// One fetch: calls the source, publishes the outcome. It holds only the
+/// source and the ticket (a `Weak` to the cache), never the cache itself
+/// across the fetch.
+async fn fetch<S: TokenSource + 'static>(
+    ticket: Ticket<Shared<S>>,
     source: Arc<S>,
-    tx: watch::Sender<Slot>,
     reason: RefreshReason,
     timeout: Option<Duration>,
-}
-
-/// Clears a flight that ends without publishing (cancelled, aborted,
-/// panicked), so the next caller starts a new one.
-struct ClearOnDrop<S> {
-    id: u64,
-    shared: Weak<Shared<S>>,
-    armed: bool,
-}
-
-impl<S> Drop for ClearOnDrop<S> {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        if let Some(shared) = self.shared.upgrade() {
-            let mut flight = shared.flight.lock().unwrap_or_else(PoisonError::into_inner);
-            if flight.as_ref().is_some_and(|f| f.id == self.id) {
-                *flight = None;
-                shared.refreshing.store(false, Ordering::Relaxed);
-            }
-        }
+) {
+    let started = clock::now();
+    match ticket.owner() {
+        Some(shared) => shared.emit(RefreshEvent::Started { reason }),
+        None => return,
     }
-}
-
-impl<S: TokenSource + 'static> FlightTask<S> {
-    async fn run(self) {
-        let FlightTask {
-            id,
-            shared,
-            source,
-            tx,
-            reason,
-            timeout,
-        } = self;
-        let mut guard = ClearOnDrop {
-            id,
-            shared: shared.clone(),
-            armed: true,
-        };
-        let started = clock::now();
-        // Hold the cache only for the event, never across the fetch.
-        match shared.upgrade() {
-            Some(s) => s.emit(RefreshEvent::Started { reason }),
-            None => return,
-        }
-        tracing::debug!(reason = reason.as_str(), "okta token refresh started");
-        let result = caught(async {
+    tracing::debug!(reason = reason.as_str(), "okta token refresh started");
+    let result = caught(
+        async {
             match timeout {
                 Some(limit) => tokio::time::timeout(limit, source.token())
                     .await
                     .unwrap_or(Err(Error::Timeout)),
                 None => source.token().await,
             }
-        })
-        .await;
-        drop(source);
-        // The last handle is gone: nobody to tell.
-        let Some(shared) = shared.upgrade() else {
-            return;
-        };
-        let outcome = shared.complete(id, result, reason, started);
-        guard.armed = false;
-        tx.send_replace(Some(outcome));
-    }
-}
-
-/// Runs `fetch`, turning a panic inside it into an error outcome (which the
-/// cache then backs off like any failure). The future is not polled again
-/// after it panicked.
-async fn caught(fetch: impl Future<Output = Outcome>) -> Outcome {
-    let mut fetch = std::pin::pin!(fetch);
-    std::future::poll_fn(move |cx| {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| fetch.as_mut().poll(cx))) {
-            Ok(poll) => poll,
-            // The payload may hold anything the source had (a token): it
-            // is not looked at; the panic hook has already reported it.
-            Err(_payload) => Poll::Ready(Err(Error::Config(
+        },
+        || {
+            Err(Error::Config(
                 "the token source panicked (a bug in the source, or a tokio runtime without \
                  its time driver)"
                     .into(),
-            ))),
-        }
-    })
-    .await
+            ))
+        },
+    )
+    .await;
+    drop(source);
+    // The last handle is gone: nobody to tell.
+    let Some(shared) = ticket.owner() else {
+        return;
+    };
+    let outcome = shared.complete(ticket.id(), result, reason, started);
+    ticket.send(outcome);
 }

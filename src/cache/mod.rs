@@ -84,7 +84,9 @@
 mod builder;
 mod flight;
 mod policy;
+pub(crate) mod single_flight;
 mod state;
+mod update;
 
 use std::fmt;
 use std::sync::Arc;

@@ -237,7 +237,7 @@ impl Jwk {
     }
 
     /// Reads a public key from its raw members.
-    pub(super) fn from_raw(raw: &mut RawJwk) -> Result<Self, JwkProblem> {
+    pub(crate) fn from_raw(raw: &mut RawJwk) -> Result<Self, JwkProblem> {
         if let Some(member) = raw.private_member() {
             return Err(JwkProblem::PrivateMember(member));
         }

@@ -33,6 +33,7 @@ pub(crate) use jwk::KeyMembers;
 pub use jwk::{Jwk, KeyUse, jwk_thumbprint};
 pub use jwk_set::JwkSet;
 pub(crate) use raw_jwk::RawJwk;
+pub(crate) use verifying_key::VerifyingKey;
 
 /// The smallest RSA key we sign or verify with, in bits (Okta's floor too,
 /// and RFC 7518's for `RS*`).

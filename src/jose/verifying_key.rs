@@ -21,7 +21,6 @@ impl Jwk {
     /// This key, parsed: an RSA modulus of [`MIN_RSA_BITS`] to
     /// [`MAX_RSA_BITS`] bits with a valid exponent, or an EC point on its
     /// curve. Anything else is an [`Error::InvalidJwk`].
-    #[cfg_attr(not(feature = "test-util"), allow(dead_code))] // and the verifier (issue 15)
     pub(crate) fn verifying_key(&self) -> Result<VerifyingKey, Error> {
         VerifyingKey::from_members(self.members()).map_err(Error::InvalidJwk)
     }
@@ -65,7 +64,6 @@ impl VerifyingKey {
     /// (for a JWS: the signing input `header.payload`, and the decoded
     /// third part). An `alg` of another key type or curve is `false`:
     /// no algorithm confusion.
-    #[allow(dead_code)] // the verifier (issue 15)
     pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
         match (self, alg) {
             (VerifyingKey::Rsa(key), Algorithm::RS256) => key

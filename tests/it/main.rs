@@ -40,3 +40,4 @@ mod spans;
 mod trace_capture;
 #[cfg(all(feature = "middleware", feature = "test-util"))]
 mod user_agent;
+mod verify;

@@ -1,0 +1,9 @@
+//! `AccessTokenVerifier` through the public API, against a fake custom
+//! authorization server on loopback (wiremock: metadata and key set).
+
+mod api;
+mod concurrency;
+mod dpop_state;
+mod rotation;
+mod support;
+mod table;
