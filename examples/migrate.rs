@@ -187,7 +187,10 @@ impl Migration<'_> {
                 .signing_key()
                 .ok_or("the source holds no private key")?;
             write_secret(&path, key.to_pkcs8_pem()?.expose_secret())?;
-            println!("   The app's private key is in {path}: move it to your secret manager.");
+            println!(
+                "   The app's private key (kid {}) is in {path}: move it to your secret manager.",
+                key.kid().unwrap_or("-")
+            );
         }
 
         admin.revoke_current_api_token().await?;
