@@ -114,8 +114,8 @@ mod key;
 mod middleware;
 mod org;
 mod rate_limit;
-pub mod rotation;
 mod request;
+pub mod rotation;
 pub mod service_app;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

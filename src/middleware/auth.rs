@@ -13,9 +13,9 @@ use tracing::Instrument;
 
 use super::NextSend;
 use crate::cache::CachingTokenSource;
+use crate::error::Error;
 use crate::org::OrgUrl;
 use crate::request::{Authorize, Tally};
-use crate::error::Error;
 use crate::token::{AccessToken, TokenSource};
 
 /// A [`reqwest_middleware::Middleware`] that authorizes requests to one Okta

@@ -48,14 +48,16 @@
 //!   with the new key).
 //! - **The registry.** The plan speaks to Okta through [`KeyRegistry`], the
 //!   four JWKS calls it needs (plus activation), so that any client of
-//!   Okta's management API can carry it.
+//!   Okta's management API can carry it; [`OktaAdmin`](crate::OktaAdmin)
+//!   implements it, so a rotation runs against Okta as
+//!   `KeyRotation::for_source(&source, new_key)?.run(&admin, &source)`.
 
 mod plan;
 mod report;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Deserializer};
 
+use crate::admin::AppKey;
 use crate::error::Error;
 use crate::jose::Jwk;
 
@@ -66,86 +68,24 @@ pub use report::{RotationError, RotationReport, RotationStep, StepOutcome, StepR
 /// past it.
 pub const MAX_APP_KEYS: usize = 50;
 
-/// Whether Okta accepts assertions signed with a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-#[non_exhaustive]
-pub enum KeyStatus {
-    /// `ACTIVE`: assertions signed with it are accepted.
-    Active,
-    /// `INACTIVE`: refused; only inactive keys can be deleted.
-    Inactive,
-}
-
-/// One public key of an app as Okta lists it
-/// (`GET /api/v1/apps/{id}/credentials/jwks`): Okta's `id` for it (`pks…`,
-/// used in the key's paths), its `status`, and the JWK itself (with its
-/// `kid`).
-///
-/// Deserializes from Okta's answer: a JWK with `id` and `status` added
-/// (other members Okta adds, such as `created` or `_links`, are ignored).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RegisteredKey {
-    /// Okta's id of the key (`pks…`), distinct from its `kid`.
-    pub id: String,
-    /// Whether it is active.
-    pub status: KeyStatus,
-    /// The public key, with its `kid`.
-    pub jwk: Jwk,
-}
-
-impl RegisteredKey {
-    /// A key with Okta's id `id`, its `status` and public `jwk`.
-    pub fn new(id: impl Into<String>, status: KeyStatus, jwk: Jwk) -> Self {
-        Self {
-            id: id.into(),
-            status,
-            jwk,
-        }
-    }
-
-    /// Its `kid`, if it has one.
-    pub fn kid(&self) -> Option<&str> {
-        self.jwk.kid()
-    }
-
-    /// Whether it is active.
-    pub fn is_active(&self) -> bool {
-        self.status == KeyStatus::Active
-    }
-}
-
-impl<'de> Deserialize<'de> for RegisteredKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Listed {
-            id: String,
-            status: KeyStatus,
-            #[serde(flatten)]
-            jwk: Jwk,
-        }
-        let Listed { id, status, jwk } = Listed::deserialize(deserializer)?;
-        Ok(Self { id, status, jwk })
-    }
-}
-
 /// The management calls a [`KeyRotation`] makes, one per Okta endpoint of
 /// an app's JSON Web Keys (`/api/v1/apps/{appId}/credentials/jwks`), with
 /// `okta.apps.manage` (or an admin's API token).
 ///
-/// `OktaAdmin` implements it; implement it yourself to rotate through
-/// another client. Errors are the crate's [`Error`]; the plan wraps them in
+/// [`OktaAdmin`](crate::OktaAdmin) implements it (its methods of the same
+/// names); implement it yourself to rotate through another client. Keys
+/// are the admin API's [`AppKey`]: Okta's `id`, the `kid`, the status and
+/// the public JWK. Errors are the crate's [`Error`]; the plan wraps them in
 /// [`Error::Rotation`] with the step.
 #[async_trait]
 pub trait KeyRegistry: Send + Sync {
     /// The app's keys, active and inactive: `GET …/jwks`.
-    async fn list_keys(&self, app_id: &str) -> Result<Vec<RegisteredKey>, Error>;
+    async fn list_keys(&self, app_id: &str) -> Result<Vec<AppKey>, Error>;
 
     /// Registers a public key, active: `POST …/jwks` with the JWK as the
     /// body. Okta refuses a `kid` the app already has, an RSA key under
     /// 2048 bits, and a key past [`MAX_APP_KEYS`].
-    async fn add_key(&self, app_id: &str, jwk: &Jwk) -> Result<RegisteredKey, Error>;
+    async fn add_key(&self, app_id: &str, jwk: &Jwk) -> Result<AppKey, Error>;
 
     /// Activates a key: `POST …/jwks/{keyId}/lifecycle/activate`.
     async fn activate_key(&self, app_id: &str, key_id: &str) -> Result<(), Error>;

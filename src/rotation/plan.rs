@@ -5,8 +5,10 @@ use std::fmt;
 use tracing::Instrument;
 
 use super::report::{RotationError, RotationReport, RotationStep, StepReport};
-use super::{KeyRegistry, MAX_APP_KEYS, RegisteredKey};
+use super::{KeyRegistry, MAX_APP_KEYS};
+use crate::admin::AppKey;
 use crate::error::Error;
+use crate::jose::Jwk;
 use crate::key::SigningKey;
 use crate::service_app::ServiceAppSource;
 use crate::token::TokenSource;
@@ -278,7 +280,7 @@ impl KeyRotation {
             return Ok((done, None));
         }
         let keys = registry.list_keys(&self.app_id).await?;
-        if !self.new_on(&keys)?.is_some_and(RegisteredKey::is_active) {
+        if !self.new_on(&keys)?.is_some_and(AppKey::is_active) {
             return Err(Error::Config(
                 "the new key is not active on the app: run the add key step first".into(),
             ));
@@ -323,7 +325,7 @@ impl KeyRotation {
         if !old.is_active() {
             return Ok(StepReport::skipped(STEP, "inactive already"));
         }
-        if !self.new_on(&keys)?.is_some_and(RegisteredKey::is_active) {
+        if !self.new_on(&keys)?.is_some_and(AppKey::is_active) {
             return Err(Error::Config(
                 "the new key is not active on the app, so the old key is the last active one: \
                  run the add key step first"
@@ -362,11 +364,12 @@ impl KeyRotation {
 
     /// The app's key with the new `kid`, if any; an error if that `kid`
     /// names another key.
-    fn new_on<'k>(&self, keys: &'k [RegisteredKey]) -> Result<Option<&'k RegisteredKey>, Error> {
-        let Some(key) = keys.iter().find(|k| k.kid() == self.new_key.kid()) else {
+    fn new_on<'k>(&self, keys: &'k [AppKey]) -> Result<Option<&'k AppKey>, Error> {
+        let Some(key) = keys.iter().find(|k| k.kid.as_deref() == self.new_key.kid()) else {
             return Ok(None);
         };
-        if key.jwk.thumbprint() != self.new_key.thumbprint() {
+        // A key this crate cannot read (no `jwk`) is not the new key either.
+        if key.jwk.as_ref().map(Jwk::thumbprint) != Some(self.new_key.thumbprint()) {
             return Err(Error::Config(format!(
                 "the app holds another key under the new kid {}: give the new key a kid of its own",
                 self.new_kid()
@@ -376,8 +379,9 @@ impl KeyRotation {
     }
 
     /// The app's key with the old `kid`, if any.
-    fn old_on<'k>(&self, keys: &'k [RegisteredKey]) -> Option<&'k RegisteredKey> {
-        keys.iter().find(|k| k.kid() == Some(self.old_kid.as_str()))
+    fn old_on<'k>(&self, keys: &'k [AppKey]) -> Option<&'k AppKey> {
+        keys.iter()
+            .find(|k| k.kid.as_deref() == Some(self.old_kid.as_str()))
     }
 }
 
@@ -397,7 +401,6 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
-    use crate::jose::Jwk;
     use crate::org::OrgUrl;
 
     /// An app with no keys at all.
@@ -405,10 +408,10 @@ mod tests {
 
     #[async_trait]
     impl KeyRegistry for NoKeys {
-        async fn list_keys(&self, _: &str) -> Result<Vec<RegisteredKey>, Error> {
+        async fn list_keys(&self, _: &str) -> Result<Vec<AppKey>, Error> {
             Ok(Vec::new())
         }
-        async fn add_key(&self, _: &str, _: &Jwk) -> Result<RegisteredKey, Error> {
+        async fn add_key(&self, _: &str, _: &Jwk) -> Result<AppKey, Error> {
             Err(Error::Timeout)
         }
         async fn activate_key(&self, _: &str, _: &str) -> Result<(), Error> {

@@ -3,12 +3,13 @@
 //! `OktaAuth` to another source, against `testing::MockOkta`, which checks
 //! every assertion against the app's active keys.
 //!
-//! The harness (a `KeyRegistry` speaking to MockOkta's JWKS routes with an
-//! admin's API token, the app, the log readers) lives here; each behaviour
+//! The harness (`OktaAdmin` with an admin's API token as the
+//! `KeyRegistry`, the app, the log readers) lives here; each behaviour
 //! has a module.
 
 mod interrupted;
 mod live_key;
+mod okta_admin;
 mod okta_rules;
 #[cfg(feature = "middleware")]
 mod switch_source;
@@ -16,17 +17,18 @@ mod switch_source;
 mod under_load;
 
 use std::collections::HashSet;
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
-use okta_auth::http::{Method, StatusCode};
+use okta_auth::admin::AppKey;
+use okta_auth::http::Method;
 use okta_auth::jose::Jwk;
-use okta_auth::rotation::{KeyRegistry, RegisteredKey};
+use okta_auth::rotation::KeyRegistry;
 use okta_auth::testing::{MockOkta, ReceivedRequest, ServiceApp, Status};
 use okta_auth::{
-    AccessToken, DpopMode, Error, OAuthError, ServiceAppSource, SigningKey, TokenSource, TokenType,
+    ApiTokenSource, DpopMode, Error, OAuthError, OktaAdmin, ServiceAppSource, SigningKey,
+    TokenSource,
 };
-use serde_json::Value;
 
 /// The fake org's API token (a super admin's).
 const ADMIN_TOKEN: &str = "00rotation-admin-token";
@@ -37,18 +39,6 @@ const SCOPE: &str = "okta.users.read";
 const OLD_KID: &str = "orders-2024";
 const NEW_KID: &str = "orders-2025";
 const TOKEN_PATH: &str = "/oauth2/v1/token";
-
-/// One HTTP client for the registry: it follows no redirect.
-fn http() -> reqwest::Client {
-    static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
-        reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-    });
-    CLIENT.clone()
-}
 
 /// A fake org with the admin's API token and the app [`CLIENT_ID`]
 /// holding the old key ([`OLD_KID`]), DPoP required (with a nonce) when
@@ -139,16 +129,16 @@ fn count(okta: &MockOkta, method: Method, suffix: &str) -> usize {
         .count()
 }
 
-/// A [`KeyRegistry`] over MockOkta's JWKS routes
-/// (`/api/v1/apps/{id}/credentials/jwks…`), authorized with the admin's API
-/// token through `AccessToken::authorize`, as `OktaAdmin` will call them.
+/// The [`KeyRegistry`] the rotation tests use: `OktaAdmin` over MockOkta
+/// with the admin's API token (SSWS), each call delegated to its
+/// `KeyRegistry` implementation.
 ///
 /// A tapping registry also keeps every token request in MockOkta's log at
 /// each call, so that none is lost when the log (the last
 /// `RECEIVED_LIMIT` requests) turns over under load.
 struct Registry<'a> {
     okta: &'a MockOkta,
-    token: AccessToken,
+    admin: OktaAdmin,
     tap: Option<Mutex<Vec<ReceivedRequest>>>,
 }
 
@@ -156,7 +146,7 @@ impl<'a> Registry<'a> {
     fn new(okta: &'a MockOkta) -> Self {
         Self {
             okta,
-            token: AccessToken::new(TokenType::Ssws, ADMIN_TOKEN).unwrap(),
+            admin: admin(okta),
             tap: None,
         }
     }
@@ -188,69 +178,38 @@ impl<'a> Registry<'a> {
             .cloned()
             .collect()
     }
+}
 
-    /// `method path` with `body`; the JSON answer, or Okta's error document
-    /// as an `Error::OAuth`.
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, Error> {
-        self.take_snapshot();
-        let url = self.okta.org_url().endpoint(path);
-        let headers = self.token.authorize(&method, &url)?;
-        let mut request = http().request(method, url).headers(headers);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let malformed = |reason: &str| Error::MalformedResponse {
-            status: None,
-            reason: reason.into(),
-        };
-        let response = request.send().await.map_err(|_| malformed("no answer"))?;
-        let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
-        let bytes = response.bytes().await.map_err(|_| malformed("no body"))?;
-        let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(json);
-        }
-        let code = json["errorCode"].as_str().unwrap_or("no_error_document");
-        let mut error = OAuthError::new(status, code).with_error_code(code);
-        if let Some(cause) = json["errorCauses"][0]["errorSummary"].as_str() {
-            error = error.with_description(cause);
-        }
-        Err(Error::OAuth(error))
-    }
-
-    fn jwks(app_id: &str) -> String {
-        format!("api/v1/apps/{app_id}/credentials/jwks")
-    }
+/// An `OktaAdmin` of the fake org, with the admin's API token.
+fn admin(okta: &MockOkta) -> OktaAdmin {
+    OktaAdmin::new(okta.org_url(), ApiTokenSource::new(ADMIN_TOKEN).unwrap()).unwrap()
 }
 
 #[async_trait]
 impl KeyRegistry for Registry<'_> {
-    async fn list_keys(&self, app_id: &str) -> Result<Vec<RegisteredKey>, Error> {
-        let list = self.call(Method::GET, &Self::jwks(app_id), None).await?;
-        Ok(serde_json::from_value(list).unwrap())
+    async fn list_keys(&self, app_id: &str) -> Result<Vec<AppKey>, Error> {
+        self.take_snapshot();
+        KeyRegistry::list_keys(&self.admin, app_id).await
     }
 
-    async fn add_key(&self, app_id: &str, jwk: &Jwk) -> Result<RegisteredKey, Error> {
-        let body = serde_json::to_value(jwk).unwrap();
-        let added = self
-            .call(Method::POST, &Self::jwks(app_id), Some(body))
-            .await?;
-        Ok(serde_json::from_value(added).unwrap())
+    async fn add_key(&self, app_id: &str, jwk: &Jwk) -> Result<AppKey, Error> {
+        self.take_snapshot();
+        KeyRegistry::add_key(&self.admin, app_id, jwk).await
     }
 
     async fn activate_key(&self, app_id: &str, key_id: &str) -> Result<(), Error> {
-        let path = format!("{}/{key_id}/lifecycle/activate", Self::jwks(app_id));
-        self.call(Method::POST, &path, None).await.map(drop)
+        self.take_snapshot();
+        KeyRegistry::activate_key(&self.admin, app_id, key_id).await
     }
 
     async fn deactivate_key(&self, app_id: &str, key_id: &str) -> Result<(), Error> {
-        let path = format!("{}/{key_id}/lifecycle/deactivate", Self::jwks(app_id));
-        self.call(Method::POST, &path, None).await.map(drop)
+        self.take_snapshot();
+        KeyRegistry::deactivate_key(&self.admin, app_id, key_id).await
     }
 
     async fn delete_key(&self, app_id: &str, key_id: &str) -> Result<(), Error> {
-        let path = format!("{}/{key_id}", Self::jwks(app_id));
-        self.call(Method::DELETE, &path, None).await.map(drop)
+        self.take_snapshot();
+        KeyRegistry::delete_key(&self.admin, app_id, key_id).await
     }
 }
 

@@ -7,7 +7,6 @@ use okta_auth::http::Method;
 use okta_auth::rotation::{KeyRegistry, KeyRotation, MAX_APP_KEYS, RotationStep, StepOutcome};
 use okta_auth::testing::Status;
 use okta_auth::{Error, SigningKey};
-use serde_json::json;
 
 use super::{CLIENT_ID, NEW_KID, OLD_KID, Registry, count, keys, new_key, org, rotated};
 
@@ -97,11 +96,9 @@ async fn the_new_key_found_inactive_is_activated_not_added_again() {
     let (okta, source) = org(false).await;
     let registry = Registry::new(&okta);
     let key = new_key();
-    let mut body = serde_json::to_value(key.public_jwk()).unwrap();
-    body["status"] = json!("INACTIVE");
-    let path = format!("api/v1/apps/{CLIENT_ID}/credentials/jwks");
     registry
-        .call(Method::POST, &path, Some(body))
+        .admin
+        .add_inactive_key(CLIENT_ID, &key.public_jwk())
         .await
         .unwrap();
     assert_eq!(keys(&okta)[1], (NEW_KID.to_owned(), Status::Inactive));
