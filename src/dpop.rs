@@ -72,6 +72,18 @@ impl NonceScope<'_> {
     }
 }
 
+/// How a proof writes its `htu`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HtuForm {
+    /// Okta's form, for the org: the escapes of characters that may stand
+    /// raw in a path decoded ([`htu_path`]).
+    Okta,
+    /// The plain RFC 3986 form, for every other resource server: the path
+    /// exactly as the url crate serializes it, so a strict verifier
+    /// comparing it with the request URL accepts it.
+    Rfc3986,
+}
+
 /// The claims of a DPoP proof.
 #[derive(Serialize)]
 struct ProofClaims<'a> {
@@ -152,7 +164,22 @@ impl DpopKey {
         nonce: Option<&str>,
         access_token: Option<&str>,
     ) -> Result<String, Error> {
-        let htu = htu(url);
+        self.proof_in(method, url, HtuForm::Okta, nonce, access_token)
+    }
+
+    /// A proof as [`proof`](Self::proof), its `htu` in `form`.
+    pub(crate) fn proof_in(
+        &self,
+        method: &Method,
+        url: &Url,
+        form: HtuForm,
+        nonce: Option<&str>,
+        access_token: Option<&str>,
+    ) -> Result<String, Error> {
+        let htu = match form {
+            HtuForm::Okta => htu(url),
+            HtuForm::Rfc3986 => format!("{}{}", url.origin().ascii_serialization(), url.path()),
+        };
         let ath = access_token.map(|t| b64::encode(Sha256::digest(t.as_bytes())));
         let jti = jws::new_jti();
         let claims = ProofClaims {

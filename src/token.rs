@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::clock::{self, Instant};
-use crate::dpop::DpopKey;
+use crate::dpop::{DpopKey, HtuForm};
 use crate::error::Error;
 
 /// The `DPoP` request header.
@@ -203,11 +203,26 @@ impl AccessToken {
         url: &Url,
         headers: &mut HeaderMap,
     ) -> Result<(), Error> {
+        self.authorize_into_form(method, url, HtuForm::Okta, headers)
+    }
+
+    /// As [`authorize_into`](Self::authorize_into), the proof's `htu` in
+    /// `form`.
+    pub(crate) fn authorize_into_form(
+        &self,
+        method: &Method,
+        url: &Url,
+        form: HtuForm,
+        headers: &mut HeaderMap,
+    ) -> Result<(), Error> {
         headers.insert(AUTHORIZATION, self.inner.authorization.clone());
         if let Some(key) = &self.inner.dpop_key {
-            let proof = key.proof_with_remembered_nonce(
+            let nonce = key.nonce_for(url);
+            let proof = key.proof_in(
                 method,
                 url,
+                form,
+                nonce.as_deref(),
                 Some(self.inner.secret.expose_secret()),
             )?;
             headers.insert(DPOP, crate::dpop::proof_header(proof)?);

@@ -179,6 +179,7 @@ impl OktaAdmin {
             let mut sender = Authorized {
                 auth: Authorize {
                     org: &self.inner.org,
+                    origins: None,
                     source: &*self.inner.source,
                     user_agent: true,
                 },

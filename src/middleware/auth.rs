@@ -10,12 +10,13 @@ use http::header::AUTHORIZATION;
 use reqwest::{Request, Response, redirect};
 use reqwest_middleware::{Middleware, Next};
 use tracing::Instrument;
+use url::Url;
 
 use super::NextSend;
 use crate::cache::CachingTokenSource;
 use crate::error::Error;
 use crate::org::OrgUrl;
-use crate::request::{Authorize, Tally};
+use crate::request::{Authorize, Tally, same_origin};
 use crate::token::{AccessToken, TokenSource};
 
 /// A [`reqwest_middleware::Middleware`] that authorizes requests to one Okta
@@ -148,6 +149,9 @@ use crate::token::{AccessToken, TokenSource};
 #[derive(Clone)]
 pub struct OktaAuth {
     org: OrgUrl,
+    /// The origins named with [`OktaAuth::origins`], shared by clones;
+    /// `None`: the org's.
+    origins: Option<Arc<[Url]>>,
     /// The source in use, shared by every clone and replaced as a whole by
     /// [`OktaAuth::switch_source`].
     source: Arc<Live>,
@@ -236,6 +240,7 @@ impl OktaAuth {
     fn with_source(org: OrgUrl, source: Held) -> Self {
         Self {
             org,
+            origins: None,
             source: Arc::new(Live(ArcSwap::from_pointee(source))),
             user_agent: Self::DEFAULT_USER_AGENT,
         }
@@ -299,22 +304,67 @@ impl OktaAuth {
         self
     }
 
-    /// The org whose requests are authorized.
+    /// Sends the tokens to these origins instead of the org's: for a
+    /// source whose tokens are meant for your own API, such as a service
+    /// app's token from a custom authorization server
+    /// (`https://{org}/oauth2/{serverId}`), which Okta's own APIs refuse.
+    /// Each URL stands for its origin (scheme, host and port; the path is
+    /// ignored); include the org's URL to keep authorizing requests to it.
+    ///
+    /// The guarantees are the org's: a request to any other origin passes
+    /// untouched; redirects within the named origins are followed by
+    /// `OktaAuth` with a fresh proof, redirects elsewhere without
+    /// credentials, and [`redirect_policy`](Self::redirect_policy) stops at
+    /// the first redirect from every named origin; `DPoP-Nonce`s are
+    /// remembered per origin. A DPoP proof to an origin other than the
+    /// org's carries the plain RFC 3986 `htu` (the path as the `url` crate
+    /// writes it: `/users/a%40b` stays `%40`), as
+    /// [`AccessTokenVerifier`](crate::AccessTokenVerifier) and every strict
+    /// verifier compare it; only the org gets Okta's decoded form.
+    ///
+    /// ```no_run
+    /// use okta_auth::{OktaAuth, OrgUrl, ServiceAppSource};
+    /// use reqwest_middleware::ClientBuilder;
+    ///
+    /// # fn run(org: OrgUrl, orders_api: ServiceAppSource) -> Result<(), Box<dyn std::error::Error>> {
+    /// let auth = OktaAuth::new(org, orders_api).origins(["https://orders.example.com".parse()?]);
+    /// let http = reqwest::Client::builder().redirect(auth.redirect_policy()).build()?;
+    /// let client = ClientBuilder::new(http).with(auth).build();
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Defaults to the org's origin only.
+    pub fn origins(mut self, origins: impl IntoIterator<Item = Url>) -> Self {
+        self.origins = Some(origins.into_iter().collect());
+        self
+    }
+
+    /// The org whose requests are authorized (unless
+    /// [`origins`](Self::origins) named others), and whose source it is.
     pub fn org_url(&self) -> &OrgUrl {
         &self.org
     }
 
+    /// Whether a request to `url` is authorized.
+    fn allows(&self, url: &Url) -> bool {
+        match &self.origins {
+            None => self.org.is_same_origin(url),
+            Some(origins) => origins.iter().any(|o| same_origin(o, url)),
+        }
+    }
+
     /// The redirect policy for the client under this middleware: a redirect
-    /// chain that starts at the org stops at its first redirect, which
+    /// chain that starts at the org (or at any origin named with
+    /// [`origins`](Self::origins)) stops at its first redirect, which
     /// `OktaAuth` then follows itself without leaking credentials; every
     /// other chain follows reqwest's default policy (at most 10 redirects).
     pub fn redirect_policy(&self) -> redirect::Policy {
-        let org = self.org.clone();
+        let auth = self.clone();
         redirect::Policy::custom(move |attempt| {
             let from_org = attempt
                 .previous()
                 .first()
-                .is_some_and(|first| org.is_same_origin(first));
+                .is_some_and(|first| auth.allows(first));
             if from_org {
                 attempt.stop()
             } else {
@@ -332,7 +382,7 @@ impl Middleware for OktaAuth {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        if !self.org.is_same_origin(req.url()) || req.headers().contains_key(AUTHORIZATION) {
+        if !self.allows(req.url()) || req.headers().contains_key(AUTHORIZATION) {
             return next.run(req, extensions).await;
         }
         let span = tracing::debug_span!(
@@ -346,6 +396,7 @@ impl Middleware for OktaAuth {
         let mut tally = Tally::default();
         let auth = Authorize {
             org: &self.org,
+            origins: self.origins.as_deref(),
             source: &*self.source,
             user_agent: self.user_agent,
         };
@@ -366,6 +417,15 @@ impl fmt::Debug for OktaAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OktaAuth")
             .field("org", &self.org)
+            .field(
+                "origins",
+                &self.origins.as_deref().map(|o| {
+                    o.iter()
+                        .map(Url::origin)
+                        .map(|o| o.ascii_serialization())
+                        .collect::<Vec<_>>()
+                }),
+            )
             .field("source", &self.source.0.load().type_name)
             .field("user_agent", &self.user_agent)
             .finish_non_exhaustive()

@@ -8,9 +8,11 @@ use http::header::{
 };
 use http::{HeaderMap, Method, StatusCode};
 use reqwest::{Request, Response};
+use url::Url;
 
 use super::SendOnce;
 use crate::challenge::{Challenge, asks_for_nonce, dpop_nonce};
+use crate::dpop::HtuForm;
 use crate::error::Error;
 use crate::org::OrgUrl;
 use crate::token::{AccessToken, DPOP, TokenSource};
@@ -19,10 +21,14 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 /// reqwest's default policy.
 pub(crate) const MAX_REDIRECTS: usize = 10;
 
-/// Authorizes requests to one org with tokens from one source.
+/// Authorizes requests to one org, or to the origins named instead of it,
+/// with tokens from one source.
 #[derive(Clone, Copy)]
 pub(crate) struct Authorize<'a> {
     pub(crate) org: &'a OrgUrl,
+    /// The origins the tokens are for instead of the org's (each URL stands
+    /// for its scheme, host and port); `None`: the org's origin only.
+    pub(crate) origins: Option<&'a [Url]>,
     pub(crate) source: &'a dyn TokenSource,
     /// Whether requests carry [`USER_AGENT`](crate::USER_AGENT).
     pub(crate) user_agent: bool,
@@ -38,9 +44,27 @@ pub(crate) struct Tally {
 }
 
 impl Authorize<'_> {
-    /// Sends an org request with a token: the retries and redirects,
-    /// counted in `tally`. The caller has checked that `req` goes to the
-    /// org.
+    /// Whether `url` is on an origin the tokens are for.
+    pub(crate) fn allows(&self, url: &Url) -> bool {
+        match self.origins {
+            None => self.org.is_same_origin(url),
+            Some(origins) => origins.iter().any(|o| same_origin(o, url)),
+        }
+    }
+
+    /// The `htu` form of a proof for `url`: Okta's for the org, RFC 3986's
+    /// for any other origin.
+    fn htu_form(&self, url: &Url) -> HtuForm {
+        if self.org.is_same_origin(url) {
+            HtuForm::Okta
+        } else {
+            HtuForm::Rfc3986
+        }
+    }
+
+    /// Sends a request with a token: the retries and redirects, counted in
+    /// `tally`. The caller has checked that `req` goes to an allowed origin
+    /// ([`allows`](Self::allows)).
     pub(crate) async fn send<T: SendOnce>(
         &self,
         mut req: Request,
@@ -69,7 +93,8 @@ impl Authorize<'_> {
             // the headers are written; replaces any `DPoP` header the
             // caller set.
             let mut headers = std::mem::take(req.headers_mut());
-            let authorized = token.authorize_into(req.method(), req.url(), &mut headers);
+            let form = self.htu_form(req.url());
+            let authorized = token.authorize_into_form(req.method(), req.url(), form, &mut headers);
             *req.headers_mut() = headers;
             authorized.map_err(T::error)?;
             let sent_origin = token.dpop_key().map(|_| req.url().origin());
@@ -78,7 +103,7 @@ impl Authorize<'_> {
             if let (Some(key), Some(origin)) = (token.dpop_key(), sent_origin) {
                 if resp.url().origin() != origin {
                     return Err(T::error(Error::Config(
-                        "the http client followed a redirect away from the okta org with a \
+                        "the http client followed a redirect to another origin with a \
                          dpop proof; build it with OktaAuth::redirect_policy()"
                             .into(),
                     )));
@@ -140,7 +165,7 @@ impl Authorize<'_> {
                 };
                 redirects += 1;
                 tally.redirects = redirects;
-                if self.org.is_same_origin(follow.url()) {
+                if self.allows(follow.url()) {
                     again = Some(token);
                     req = follow;
                 } else {
@@ -151,6 +176,15 @@ impl Authorize<'_> {
             }
         }
     }
+}
+
+/// Whether `a` and `b` share scheme, host and port, without
+/// `Url::origin()`'s allocations (this runs on every request).
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host().is_some()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// What to do about a `401`, from its challenges (see the table on

@@ -12,6 +12,8 @@ mod cached;
 mod errors;
 mod headers;
 mod nonce;
+#[cfg(feature = "test-util")]
+mod origins;
 mod rate_limit;
 mod redirects;
 mod retry_401;
