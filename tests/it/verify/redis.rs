@@ -205,14 +205,17 @@ async fn a_redis_that_hangs_fails_closed_within_the_command_timeout() {
         let url = api_url();
         let h = dpop_request(&issuer, &key);
         redis.signal("-STOP");
-        let started = tokio::time::Instant::now();
-        let refusal = verifier.verify_request(&GET, &url, &h).await.unwrap_err();
-        let waited = started.elapsed();
+        // Refused within the 200 ms command timeout (well before 500 ms).
+        let verdict = tokio::time::timeout(
+            DEFAULT_REDIS_COMMAND_TIMEOUT,
+            verifier.verify_request(&GET, &url, &h),
+        )
+        .await;
         redis.signal("-CONT");
-        assert_fails_closed(refusal);
-        assert!(
-            waited < DEFAULT_REDIS_COMMAND_TIMEOUT,
-            "bounded by the command timeout: waited {waited:?}"
+        assert_fails_closed(
+            verdict
+                .expect("bounded by the command timeout")
+                .unwrap_err(),
         );
     })
     .await
