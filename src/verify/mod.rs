@@ -41,7 +41,8 @@
 //!   it could no longer be accepted. The default [`MemoryReplayStore`]
 //!   holds [`DEFAULT_REPLAY_CAPACITY`] proofs and, when full, refuses new
 //!   ones (`503`) rather than forget one early. A fleet of replicas must
-//!   share one store (the trait is small; Redis needs one `SET NX PX`).
+//!   share one store (the trait is small; Redis needs one `SET NX PX`):
+//!   `RedisReplayStore`, feature `redis`, is one.
 //! - **Server nonces** ([`NonceStore`], off by default): a proof must carry
 //!   the current nonce or, for [`DEFAULT_NONCE_GRACE`] after a rotation,
 //!   the previous one ([`MemoryNonceStore`] rotates every
@@ -98,6 +99,8 @@ mod jws;
 mod nonce;
 mod proof;
 mod reason;
+#[cfg(feature = "redis")]
+mod redis;
 mod rejection;
 mod replay;
 mod request;
@@ -109,6 +112,12 @@ use std::time::Duration;
 use http::{HeaderMap, Method};
 use url::Url;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::{
+    DEFAULT_REDIS_COMMAND_TIMEOUT, DEFAULT_REDIS_KEY_PREFIX, REDIS_CONNECT_RETRIES,
+    REDIS_CONNECT_TIMEOUT, REDIS_RECONNECT_MAX_DELAY, RedisReplayStore,
+};
 pub use builder::AccessTokenVerifierBuilder;
 pub use claims::Claims;
 pub use nonce::{

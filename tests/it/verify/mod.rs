@@ -4,6 +4,8 @@
 mod api;
 mod concurrency;
 mod dpop_state;
+#[cfg(feature = "redis")]
+mod redis;
 mod rotation;
 mod support;
 mod table;
