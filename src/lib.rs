@@ -58,9 +58,10 @@
 //!   `401` and DPoP-nonce retries, no credential to another origin) and
 //!   `OktaRateLimit` (waits out Okta's `429`s and, when asked, paces
 //!   requests before them), reqwest-middleware middleware.
-//! - `redis`: `verify::RedisReplayStore`, a DPoP replay store in Redis
-//!   shared by a fleet of replicas (one `SET NX PX` per proof; fails
-//!   closed). Plain TCP, no TLS backend.
+//! - `redis`: `verify::RedisReplayStore` and `verify::RedisNonceStore`,
+//!   DPoP replay and server-nonce state in Redis shared by a fleet of
+//!   replicas (one `SET NX PX` per proof; both fail closed). Plain TCP, no
+//!   TLS backend.
 //! - `test-util`: `testing::MockOkta`, a fake Okta org on loopback. **For
 //!   tests only.**
 //!

@@ -47,7 +47,8 @@
 //!   the current nonce or, for [`DEFAULT_NONCE_GRACE`] after a rotation,
 //!   the previous one ([`MemoryNonceStore`] rotates every
 //!   [`DEFAULT_NONCE_ROTATION`]); otherwise `401 use_dpop_nonce` with the
-//!   current nonce in `DPoP-Nonce`.
+//!   current nonce in `DPoP-Nonce`. A fleet shares them in Redis with
+//!   `RedisNonceStore`, feature `redis`.
 //! - **Keys** (the JWKS cache): the key set comes from the `jwks_uri` of
 //!   `{issuer}/.well-known/oauth-authorization-server` (whose `issuer` must
 //!   be ours), or a given URI. One fetch at a time, however many callers
@@ -101,6 +102,8 @@ mod proof;
 mod reason;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod redis_nonce;
 mod rejection;
 mod replay;
 mod request;
@@ -118,6 +121,9 @@ pub use self::redis::{
     DEFAULT_REDIS_COMMAND_TIMEOUT, DEFAULT_REDIS_KEY_PREFIX, REDIS_CONNECT_RETRIES,
     REDIS_CONNECT_TIMEOUT, REDIS_RECONNECT_MAX_DELAY, RedisReplayStore,
 };
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis_nonce::{DEFAULT_REDIS_NONCE_PREFIX, RedisNonceStore};
 pub use builder::AccessTokenVerifierBuilder;
 pub use claims::Claims;
 pub use nonce::{

@@ -131,7 +131,7 @@ impl MemoryNonceStore {
 }
 
 /// 32 random bytes, base64url: 43 characters of the nonce syntax.
-fn fresh_nonce() -> String {
+pub(super) fn fresh_nonce() -> String {
     b64::encode(rand::random::<[u8; 32]>())
 }
 

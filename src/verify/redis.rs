@@ -73,16 +73,7 @@ impl RedisReplayStore {
     /// [`DEFAULT_REDIS_COMMAND_TIMEOUT`]. Fails with
     /// [`Error::DpopStore`] if the URL is invalid or Redis is unreachable.
     pub async fn connect(url: &str) -> Result<Self, Error> {
-        let client = redis::Client::open(url).map_err(|e| store_error("invalid redis url", e))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_CONNECT_TIMEOUT))
-            .set_number_of_retries(REDIS_CONNECT_RETRIES)
-            .set_max_delay(REDIS_RECONNECT_MAX_DELAY)
-            .set_response_timeout(Some(DEFAULT_REDIS_COMMAND_TIMEOUT));
-        let connection = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(|e| store_error("cannot connect to redis", e))?;
-        Ok(Self::new(connection))
+        Ok(Self::new(connect(url).await?))
     }
 
     /// A store on a connection you configured.
@@ -110,6 +101,49 @@ impl RedisReplayStore {
     }
 }
 
+/// A connection manager to `url`, configured as
+/// [`RedisReplayStore::connect`] documents; shared by both Redis stores.
+pub(super) async fn connect(url: &str) -> Result<ConnectionManager, Error> {
+    let client = redis::Client::open(url).map_err(|e| store_error("invalid redis url", e))?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(REDIS_CONNECT_TIMEOUT))
+        .set_number_of_retries(REDIS_CONNECT_RETRIES)
+        .set_max_delay(REDIS_RECONNECT_MAX_DELAY)
+        .set_response_timeout(Some(DEFAULT_REDIS_COMMAND_TIMEOUT));
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(|e| store_error("cannot connect to redis", e))
+}
+
+/// Runs `command` with a `timeout`: an error or no answer in time is an
+/// [`Error::DpopStore`] saying `what` failed (fail closed).
+pub(super) async fn query<T: redis::FromRedisValue>(
+    connection: &ConnectionManager,
+    timeout: Duration,
+    command: &redis::Cmd,
+    what: &str,
+) -> Result<T, Error> {
+    let mut connection = connection.clone();
+    match tokio::time::timeout(timeout, command.query_async::<T>(&mut connection)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(store_error(&format!("redis refused the {what}"), e)),
+        Err(_elapsed) => Err(Error::DpopStore {
+            reason: format!(
+                "redis did not answer the {what} within {} ms",
+                timeout.as_millis()
+            ),
+            source: None,
+        }),
+    }
+}
+
+/// `d` in whole milliseconds for `PX`, rounded up, at least 1.
+pub(super) fn px(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos().div_ceil(1_000_000))
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
 fn store_error(reason: &str, e: redis::RedisError) -> Error {
     Error::DpopStore {
         reason: reason.to_owned(),
@@ -120,36 +154,17 @@ fn store_error(reason: &str, e: redis::RedisError) -> Error {
 #[async_trait]
 impl ReplayStore for RedisReplayStore {
     async fn first_use(&self, id: &str, ttl: Duration) -> Result<bool, Error> {
-        // PX takes whole milliseconds, at least 1; round up so the key
-        // lives at least `ttl`.
-        let ttl_ms = u64::try_from(ttl.as_nanos().div_ceil(1_000_000))
-            .unwrap_or(u64::MAX)
-            .max(1);
+        // Rounded up so the key lives at least `ttl`.
         let mut command = redis::cmd("SET");
         command
             .arg(format!("{}{id}", self.prefix))
             .arg(1)
             .arg("NX")
             .arg("PX")
-            .arg(ttl_ms);
-        let mut connection = self.connection.clone();
-        let answer = tokio::time::timeout(
-            self.timeout,
-            command.query_async::<Option<String>>(&mut connection),
-        )
-        .await;
-        match answer {
-            Ok(Ok(Some(_ok))) => Ok(true),
-            Ok(Ok(None)) => Ok(false),
-            Ok(Err(e)) => Err(store_error("redis refused the replay check", e)),
-            Err(_elapsed) => Err(Error::DpopStore {
-                reason: format!(
-                    "redis did not answer the replay check within {} ms",
-                    self.timeout.as_millis()
-                ),
-                source: None,
-            }),
-        }
+            .arg(px(ttl));
+        let answer: Option<String> =
+            query(&self.connection, self.timeout, &command, "replay check").await?;
+        Ok(answer.is_some())
     }
 }
 

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use okta_auth::http::StatusCode;
 use okta_auth::verify::{
-    AccessTokenVerifier, DEFAULT_REDIS_COMMAND_TIMEOUT, RedisReplayStore, RejectReason, ReplayStore,
+    AccessTokenVerifier, DEFAULT_REDIS_COMMAND_TIMEOUT, RedisNonceStore, RedisReplayStore,
+    RejectReason, ReplayStore,
 };
 use okta_auth::{DpopKey, Error};
 
@@ -262,4 +263,57 @@ async fn connecting_to_no_redis_is_a_store_error() {
     assert!(matches!(error, Error::DpopStore { .. }), "{error:?}");
     let error = RedisReplayStore::connect("not a url").await.unwrap_err();
     assert!(matches!(error, Error::DpopStore { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn verifiers_sharing_a_redis_accept_each_others_nonces() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    tokio::time::timeout(BOUND, async {
+        let issuer = Issuer::okta().await;
+        let url = redis.url();
+        let replica = || async {
+            issuer
+                .builder()
+                .dpop_nonces(Arc::new(RedisNonceStore::connect(&url).await.unwrap()))
+                .build()
+                .unwrap()
+        };
+        let (one, two) = (replica().await, replica().await);
+        let key = DpopKey::generate();
+        let token = issuer.bound_token(key.thumbprint());
+        let api = api_url();
+        let request = |nonce: Option<&str>| {
+            let proof = key.proof(&GET, &api, nonce, Some(&token)).unwrap();
+            headers("DPoP", &token, &[&proof])
+        };
+        // No nonce at the first replica: use_dpop_nonce with the fleet's nonce.
+        let refusal = one
+            .verify_request(&GET, &api, &request(None))
+            .await
+            .unwrap_err();
+        assert_eq!(refusal.reason(), RejectReason::UseDpopNonce);
+        let nonce = refusal.dpop_nonce().unwrap().to_owned();
+        // The second replica accepts it, and refuses a made-up one with the
+        // same current nonce.
+        two.verify_request(&GET, &api, &request(Some(&nonce)))
+            .await
+            .unwrap();
+        let made_up = two
+            .verify_request(&GET, &api, &request(Some("made-up-nonce")))
+            .await
+            .unwrap_err();
+        assert_eq!(made_up.reason(), RejectReason::UseDpopNonce);
+        assert_eq!(made_up.dpop_nonce(), Some(nonce.as_str()));
+        // Redis gone: fail closed, never accept.
+        redis.kill();
+        assert_fails_closed(
+            one.verify_request(&GET, &api, &request(Some(&nonce)))
+                .await
+                .unwrap_err(),
+        );
+    })
+    .await
+    .unwrap();
 }
