@@ -10,7 +10,7 @@
 //! cargo run --example middleware
 //! ```
 
-use okta_auth::{OktaAuth, OktaConfig, OktaRateLimit};
+use okta_auth::{OktaAuth, OktaConfig, OktaRateLimit, reqwest, reqwest_middleware};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -36,6 +36,7 @@ use okta_auth::rotation::KeyRotation;
 use okta_auth::secrecy::ExposeSecret;
 use okta_auth::testing::{MockOkta, ReceivedRequest};
 use okta_auth::{ApiTokenSource, OktaAdmin, OktaAuth, OrgUrl, SigningKey};
+use okta_auth::{reqwest, reqwest_middleware};
 
 type BoxError = Box<dyn std::error::Error>;
 

@@ -21,6 +21,7 @@ use okta_auth::{
     ApiTokenSource, OktaAuth, OktaConfig, OrgUrl, ServiceAppSource, SigningKey, TokenSource,
     TokenSourceExt,
 };
+use okta_auth::{reqwest, reqwest_middleware};
 
 const API_TOKEN: &str = "00quickstart-api-token";
 const CLIENT_ID: &str = "0oaquickstart";

@@ -25,11 +25,11 @@
 use std::sync::{Arc, Mutex};
 
 use okta_auth::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use okta_auth::reqwest_middleware::ClientBuilder;
 use okta_auth::secrecy::ExposeSecret;
 use okta_auth::testing::{AccessTokenClaims, CustomServer, MockOkta, ServiceApp};
 use okta_auth::url::Url;
-use okta_auth::{AccessTokenVerifier, DpopMode, OktaAuth, ServiceAppSource, SigningKey};
-use reqwest_middleware::ClientBuilder;
+use okta_auth::{AccessTokenVerifier, DpopMode, OktaAuth, ServiceAppSource, SigningKey, reqwest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -1,56 +1,33 @@
-//! Authenticate Rust programs to the Okta management API.
+//! Authenticate Rust programs to the Okta management API, and put that
+//! authentication on the requests of your own HTTP client.
 //!
-//! Okta offers machines two credentials, and this crate supports both behind
-//! one trait, [`TokenSource`]:
+#![doc = include_str!("../docs/start.md")]
 //!
-//! - **API tokens** ([`ApiTokenSource`]): a long-lived secret made in the
-//!   Admin UI, sent as `Authorization: SSWS {token}`.
-//! - **API service apps** ([`ServiceAppSource`]): OAuth 2.0 client credentials
-//!   against the org authorization server, the client signing a JWT with its
-//!   private key ([`SigningKey`], `private_key_jwt`; a client secret only for
-//!   custom authorization servers); short-lived, scoped access tokens, often
-//!   bound to a key with DPoP (RFC 9449, [`DpopKey`]).
+//! ## The parts
 //!
-//! A source yields an [`AccessToken`]; the token knows how to authorize one
-//! HTTP request ([`AccessToken::authorize`]). When Okta refuses one,
-//! [`AuthChallenge`] reads its `WWW-Authenticate` answer. Keys speak JOSE
-//! through the crate's own types: [`Jwk`] (what Okta registers and a JWKS
-//! holds, with its RFC 7638 thumbprint), [`JwkSet`] and [`Algorithm`]. Wrap
-//! a source in a [`CachingTokenSource`] ([`TokenSourceExt::cached`]) to
-//! reuse tokens: fresh reads take no lock, one fetch runs at a time, and
-//! tokens are refreshed ahead of expiry. [`OktaConfig`] builds a ready,
-//! cached source from the settings Okta's SDKs read (`okta.yaml`,
-//! `OKTA_CLIENT_*`). [`OktaAdmin`] manages service apps through Okta's
+//! A [`TokenSource`] yields an [`AccessToken`], which knows how to authorize
+//! one HTTP request ([`AccessToken::authorize`]). Wrap a source in a
+//! [`CachingTokenSource`] ([`TokenSourceExt::cached`]) to reuse tokens: fresh
+//! reads take no lock, one fetch runs at a time, and tokens are refreshed
+//! ahead of expiry. A service app signs its client assertions with a
+//! [`SigningKey`] (`private_key_jwt`; a client secret only for custom
+//! authorization servers) and binds its tokens to a [`DpopKey`] (RFC 9449).
+//! When Okta refuses a request, [`AuthChallenge`] reads its
+//! `WWW-Authenticate` answer. Keys speak JOSE through the crate's own types:
+//! [`Jwk`] (what Okta registers and a JWKS holds, with its RFC 7638
+//! thumbprint), [`JwkSet`] and [`Algorithm`].
+//!
+//! [`OktaConfig`] builds a ready, cached source and client from the settings
+//! Okta's SDKs read. [`OktaAdmin`] manages service apps through Okta's
 //! management API (keys, scope grants, admin roles, API tokens) and
 //! provisions a ready one in one call ([`admin`]). A service app's key
 //! rotates while it runs ([`ServiceAppSource::rotate_key`], and the staged,
 //! re-runnable [`rotation::KeyRotation`] against the app's keys in Okta).
+//! The other way round, [`AccessTokenVerifier`] (module [`verify`]) checks
+//! the tokens of an Okta custom authorization server, and their DPoP proofs,
+//! in the API that receives them.
 //!
-//! The other way round, a service whose own API receives the tokens of an
-//! Okta custom authorization server verifies them, and their DPoP proofs,
-//! with [`AccessTokenVerifier`] (module [`verify`]): strict JWT checks, a
-//! shared key set cache, replay and nonce stores, and refusals ready to
-//! send as `WWW-Authenticate`.
-//!
-//! # Quick start
-//!
-//! ```no_run
-//! use okta_auth::{ApiTokenSource, OrgUrl, TokenSource};
-//! use okta_auth::http::Method;
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let org: OrgUrl = "https://example.okta.com".parse()?;
-//! let source = ApiTokenSource::new(std::env::var("OKTA_CLIENT_TOKEN")?)?;
-//!
-//! let url = org.endpoint("api/v1/users/me");
-//! let token = source.token().await?;
-//! let headers = token.authorize(&Method::GET, &url)?;
-//! let me = reqwest::Client::new().get(url).headers(headers).send().await?;
-//! println!("{}", me.status());
-//! # Ok(()) }
-//! ```
-//!
-//! # Optional features
+//! ## Optional features
 //!
 //! - `rustls` *(default)*: reqwest uses rustls for TLS.
 //! - `native-tls`: reqwest uses the platform's TLS library.
@@ -65,7 +42,7 @@
 //! - `test-util`: `testing::MockOkta`, a fake Okta org on loopback. **For
 //!   tests only.**
 //!
-//! # Security
+//! ## Security
 //!
 //! - Tokens live in [`secrecy`] types; `Debug` prints `[redacted]`, no type
 //!   holding a secret implements `Display`, and no [`Error`] carries a
@@ -96,7 +73,7 @@
 //!   check the origin before you send them anywhere ([`OrgUrl::is_same_origin`];
 //!   the middleware does).
 //!
-//! # Minimum supported Rust version
+//! ## Minimum supported Rust version
 //!
 //! Rust 1.88, the floor of our dependencies.
 #![deny(missing_docs)]
@@ -128,35 +105,52 @@ mod token;
 mod user_agent;
 pub mod verify;
 
+// Items of public modules are inlined, so that the crate root lists the
+// types a user starts from (`OktaConfig`, the sources, `OktaAuth`) as types
+// rather than as a list of re-exports.
+#[doc(inline)]
 pub use admin::OktaAdmin;
 pub use api_token::ApiTokenSource;
+#[doc(inline)]
 pub use cache::{
     CachingTokenSource, CachingTokenSourceBuilder, RefreshEvent, RefreshReason, TokenSourceExt,
 };
+#[doc(inline)]
 pub use challenge::{AuthChallenge, Challenge};
+#[doc(inline)]
 pub use config::OktaConfig;
 pub use dpop::{DPOP_NONCE, DpopKey};
 pub use error::{Error, JwkProblem, OAuthError, OrgUrlProblem};
+#[doc(inline)]
 pub use jose::{Algorithm, Jwk, JwkSet, KeyUse, jwk_thumbprint};
 pub use key::SigningKey;
 #[cfg(feature = "middleware")]
 pub use middleware::{OktaAuth, OktaRateLimit};
 pub use org::OrgUrl;
 pub use rate_limit::RateLimit;
+#[doc(inline)]
 pub use service_app::{DpopMode, ServiceAppSource, ServiceAppSourceBuilder};
 pub use token::{AccessToken, DPOP, TokenSource, TokenType};
 pub use user_agent::USER_AGENT;
+#[doc(inline)]
 pub use verify::AccessTokenVerifier;
 
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;
-/// Re-exported: the `reqwest-middleware` crate (and through it `reqwest`),
-/// whose `Middleware` trait [`OktaAuth`] and [`OktaRateLimit`] implement.
+/// Re-exported: the `reqwest` crate, whose `Client` token sources and
+/// [`OktaConfig`] take and give, so a downstream crate needs no reqwest
+/// line of its own (nor one that must match this crate's version).
+pub use reqwest;
+/// Re-exported: the `reqwest-middleware` crate, whose `Middleware` trait
+/// [`OktaAuth`] and [`OktaRateLimit`] implement.
 #[cfg(feature = "middleware")]
 #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
 pub use reqwest_middleware;
 /// Re-exported: the `secrecy` crate, whose types hold our secrets.
 pub use secrecy;
+/// Re-exported: the `serde_json` crate, whose `Value` holds JWT claims and
+/// `testing::MockOkta`'s JSON (and whose `json!` builds it).
+pub use serde_json;
 /// Re-exported: the `url` crate, whose types appear in this API.
 pub use url;
 

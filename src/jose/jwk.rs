@@ -24,6 +24,7 @@ use crate::error::{Error, JwkProblem};
 /// member and never echoing its value.
 ///
 /// ```
+/// use okta_auth::serde_json;
 /// use okta_auth::{Algorithm, Jwk, SigningKey};
 ///
 /// let key = SigningKey::generate_p256().with_kid("key-1");

@@ -34,6 +34,7 @@ use crate::jose::{Algorithm, Curve, Jwk, MAX_RSA_BITS, MIN_RSA_BITS, jws};
 /// algorithm and the `kid`.
 ///
 /// ```
+/// use okta_auth::serde_json;
 /// use okta_auth::{Algorithm, SigningKey};
 ///
 /// let key = SigningKey::generate_p256().with_kid("my-key-1");

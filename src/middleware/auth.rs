@@ -108,8 +108,9 @@ use crate::token::{AccessToken, TokenSource};
 /// for the stacking order).
 ///
 /// ```no_run
+/// use okta_auth::reqwest;
 /// use okta_auth::{ApiTokenSource, OktaAuth, OrgUrl};
-/// use reqwest_middleware::ClientBuilder;
+/// use okta_auth::reqwest_middleware::ClientBuilder;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 /// let org: OrgUrl = "https://example.okta.com".parse()?;
@@ -128,7 +129,9 @@ use crate::token::{AccessToken, TokenSource};
 /// cannot go in a header, …). Get it back with `downcast_ref`:
 ///
 /// ```no_run
-/// # async fn run(client: reqwest_middleware::ClientWithMiddleware) {
+/// # async fn run(client: okta_auth::reqwest_middleware::ClientWithMiddleware) {
+/// use okta_auth::reqwest_middleware;
+///
 /// match client.get("https://example.okta.com/api/v1/users").send().await {
 ///     Ok(response) => println!("{}", response.status()),
 ///     Err(reqwest_middleware::Error::Middleware(e)) => match e.downcast_ref::<okta_auth::Error>() {
@@ -267,8 +270,9 @@ impl OktaAuth {
     /// middleware by value:
     ///
     /// ```no_run
+    /// use okta_auth::reqwest;
     /// use okta_auth::{ApiTokenSource, OktaAuth, OrgUrl, ServiceAppSource};
-    /// use reqwest_middleware::ClientBuilder;
+    /// use okta_auth::reqwest_middleware::ClientBuilder;
     ///
     /// # async fn run(org: OrgUrl, service_app: ServiceAppSource) -> Result<(), okta_auth::Error> {
     /// let auth = OktaAuth::new(org.clone(), ApiTokenSource::new("00abc…")?);
@@ -323,8 +327,9 @@ impl OktaAuth {
     /// verifier compare it; only the org gets Okta's decoded form.
     ///
     /// ```no_run
+    /// use okta_auth::reqwest;
     /// use okta_auth::{OktaAuth, OrgUrl, ServiceAppSource};
-    /// use reqwest_middleware::ClientBuilder;
+    /// use okta_auth::reqwest_middleware::ClientBuilder;
     ///
     /// # fn run(org: OrgUrl, orders_api: ServiceAppSource) -> Result<(), Box<dyn std::error::Error>> {
     /// let auth = OktaAuth::new(org, orders_api).origins(["https://orders.example.com".parse()?]);

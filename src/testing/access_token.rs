@@ -49,6 +49,7 @@ pub const EXPIRED_AGO: Duration = Duration::from_secs(3600);
 /// clock.
 ///
 /// ```
+/// use okta_auth::serde_json;
 /// use okta_auth::testing::AccessTokenClaims;
 ///
 /// // A token for a user, without the scope the API needs:

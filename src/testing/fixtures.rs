@@ -116,9 +116,10 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use okta_auth::reqwest;
 //! use okta_auth::http::{Method, StatusCode};
 //! use okta_auth::testing::{ApiResponse, ApiRoute, MockOkta, MockUser};
-//! use serde_json::json;
+//! use okta_auth::serde_json::json;
 //!
 //! let okta = MockOkta::start().await;
 //! let id = okta.add_user(MockUser::new("grace@example.com"))?;

@@ -61,6 +61,8 @@
 //! # Example: a complete integration test
 //!
 //! ```
+//! use okta_auth::serde_json;
+//! use okta_auth::reqwest;
 //! use okta_auth::http::Method;
 //! use okta_auth::testing::MockOkta;
 //! use okta_auth::{ApiTokenSource, TokenSource};

@@ -8,7 +8,7 @@
 //! `--nocapture`). CI runs a few thousand inputs per target; for millions:
 //!
 //! ```sh
-//! OKTA_AUTH_FUZZ_ITERATIONS=1000000 cargo test --release --all-features --test it fuzz:: -- --nocapture
+//! OKTA_AUTH_FUZZ_ITERATIONS=1000000 cargo test --release --features test-util --test it fuzz:: -- --nocapture
 //! ```
 
 mod mutator;

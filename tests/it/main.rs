@@ -7,6 +7,7 @@ mod api_token;
 mod cache;
 mod challenge;
 mod config;
+mod docs_front;
 #[cfg(feature = "test-util")]
 mod downstream;
 mod dpop;

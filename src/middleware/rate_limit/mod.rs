@@ -76,8 +76,9 @@ use pacing::Pacer;
 /// has seen):
 ///
 /// ```no_run
+/// use okta_auth::reqwest;
 /// use okta_auth::{ApiTokenSource, OktaAuth, OktaRateLimit, OrgUrl, RateLimit};
-/// use reqwest_middleware::ClientBuilder;
+/// use okta_auth::reqwest_middleware::ClientBuilder;
 /// use std::time::Duration;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

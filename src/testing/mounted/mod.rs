@@ -56,7 +56,7 @@ type Params = Vec<(String, String)>;
 /// ```
 /// use okta_auth::http::{Method, StatusCode};
 /// use okta_auth::testing::{ApiResponse, ApiRoute};
-/// use serde_json::json;
+/// use okta_auth::serde_json::json;
 ///
 /// let factors = ApiRoute::new(Method::GET, "/api/v1/users/{id}/factors")
 ///     .scopes(["okta.users.read", "okta.users.manage"])
