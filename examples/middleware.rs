@@ -1,4 +1,5 @@
-//! The one-line reqwest-middleware setup: every request to the org gets a
+//! The reqwest-middleware stack `OktaConfig::client` builds, assembled by
+//! hand to show its parts: every request to the org gets a
 //! token (cached, refreshed ahead of expiry, DPoP proofs included), 401s are
 //! retried once with a new token, 429s wait for Okta's rate-limit reset.
 //! Requests to any other host pass untouched.

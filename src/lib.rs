@@ -2,6 +2,12 @@
 //! authentication on the requests of your own HTTP client.
 //!
 #![doc = include_str!("../docs/start.md")]
+// Without `test-util` (a user's own `cargo doc`), `testing` is not there to
+// link to: send the shared opening's link to its page on docs.rs instead.
+#![cfg_attr(
+    not(feature = "test-util"),
+    doc = "[`testing::MockOkta`]: https://docs.rs/okta-auth/latest/okta_auth/testing/struct.MockOkta.html"
+)]
 //!
 //! ## The parts
 //!
@@ -135,6 +141,10 @@ pub use user_agent::USER_AGENT;
 #[doc(inline)]
 pub use verify::AccessTokenVerifier;
 
+/// Re-exported: the attribute that implementing this crate's async traits
+/// takes ([`TokenSource`], [`verify::ReplayStore`], [`verify::NonceStore`],
+/// [`rotation::KeyRegistry`]): `#[okta_auth::async_trait]`.
+pub use async_trait::async_trait;
 /// Re-exported: the `http` crate, whose types appear in this API.
 pub use http;
 /// Re-exported: the `reqwest` crate, whose `Client` token sources and

@@ -298,6 +298,32 @@ impl fmt::Debug for AccessToken {
 /// `ServiceAppSource` and the caching decorator
 /// `CachingTokenSource`; object safe, so
 /// `Arc<dyn TokenSource>` works everywhere a source is taken.
+///
+/// A source of your own takes the re-exported
+/// [`async_trait`](crate::async_trait) attribute:
+///
+/// ```
+/// use okta_auth::{AccessToken, Error, TokenSource, TokenType};
+///
+/// /// An API token read from a secret manager.
+/// struct FromVault;
+///
+/// #[okta_auth::async_trait]
+/// impl TokenSource for FromVault {
+///     async fn token(&self) -> Result<AccessToken, Error> {
+///         AccessToken::new(TokenType::Ssws, "00from-vault")
+///     }
+///
+///     fn is_cached(&self) -> bool {
+///         true // a fixed token: nothing to cache
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Error> {
+/// let source: std::sync::Arc<dyn TokenSource> = std::sync::Arc::new(FromVault);
+/// assert_eq!(source.token().await?.token_type(), TokenType::Ssws);
+/// # Ok(()) }
+/// ```
 #[async_trait]
 pub trait TokenSource: Send + Sync {
     /// A token to use now.

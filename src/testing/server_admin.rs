@@ -126,7 +126,7 @@ impl MockOkta {
     /// ```no_run
     /// # async fn run() -> Result<(), okta_auth::Error> {
     /// use okta_auth::testing::{AccessTokenClaims, MockOkta};
-    /// use secrecy::ExposeSecret;
+    /// use okta_auth::secrecy::ExposeSecret;
     ///
     /// let okta = MockOkta::start().await;
     /// okta.register_custom_server("default")?;

@@ -1,10 +1,13 @@
 //! Written as a downstream crate would use the harness: only the public
-//! `okta_auth` and `okta_auth::testing` API, the way the module docs show.
+//! `okta_auth` and `okta_auth::testing` API, the way the module docs show,
+//! and only the crates the README's install lines give (reqwest and
+//! serde_json through okta-auth's re-exports).
 
 use okta_auth::http::{Method, StatusCode};
+use okta_auth::reqwest;
+use okta_auth::serde_json::{self, json};
 use okta_auth::testing::{ApiResponse, ApiRoute, Fault, MockOkta, MockUser, ServiceApp};
 use okta_auth::{ApiTokenSource, ServiceAppSource, SigningKey, TokenSource, TokenSourceExt};
-use serde_json::json;
 
 /// The "application code" under test: counts the org's users.
 async fn count_users(

@@ -7,7 +7,6 @@ mod api_token;
 mod cache;
 mod challenge;
 mod config;
-mod docs_front;
 #[cfg(feature = "test-util")]
 mod downstream;
 mod dpop;
@@ -29,6 +28,7 @@ mod mock_okta_directory;
 mod org_url;
 #[cfg(all(feature = "middleware", feature = "test-util"))]
 mod pacing;
+mod public_face;
 mod raw_server;
 #[cfg(feature = "test-util")]
 mod rotation;
