@@ -5,7 +5,8 @@
 use http::Method;
 use serde::{Deserialize, Serialize};
 
-use super::client::{OktaAdmin, id};
+use super::call::id;
+use super::client::OktaAdmin;
 use crate::error::Error;
 
 /// What Okta shows of an API token: never its secret.

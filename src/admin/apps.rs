@@ -5,7 +5,8 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::client::{OktaAdmin, id};
+use super::call::id;
+use super::client::OktaAdmin;
 use crate::error::Error;
 use crate::jose::Jwk;
 

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::apps::Status;
-use super::client::{OktaAdmin, id};
+use super::call::id;
+use super::client::OktaAdmin;
 use crate::error::Error;
 
 /// One scope granted to an app.

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::apps::Status;
-use super::client::{OktaAdmin, id};
+use super::call::id;
+use super::client::OktaAdmin;
 use crate::error::Error;
 use crate::jose::Jwk;
 use crate::rotation::KeyRegistry;

@@ -60,24 +60,30 @@
 
 mod api_tokens;
 mod apps;
+mod builder;
+mod call;
+mod cleanup;
 mod client;
 mod error;
 mod grants;
 mod keys;
 mod provision;
 mod roles;
+mod spec;
 
 pub use api_tokens::ApiTokenInfo;
 pub use apps::{App, RegisteredClient, Status};
-pub use client::{
-    DEFAULT_RATE_LIMIT_MAX_WAIT, DEFAULT_RATE_LIMIT_RETRIES, DEFAULT_REQUEST_TIMEOUT, MAX_PAGES,
-    MAX_RESPONSE_BYTES, OktaAdmin, OktaAdminBuilder,
+pub use builder::{
+    DEFAULT_RATE_LIMIT_MAX_WAIT, DEFAULT_RATE_LIMIT_RETRIES, DEFAULT_REQUEST_TIMEOUT,
+    OktaAdminBuilder,
 };
+pub use call::{MAX_PAGES, MAX_RESPONSE_BYTES};
+pub use client::OktaAdmin;
 pub use error::{Cleanup, Leftover, ProvisionError, ProvisionStep};
 pub use grants::ScopeGrant;
 pub use keys::AppKey;
-pub use provision::{
+pub use roles::{AdminRole, RoleAssignment};
+pub use spec::{
     DEFAULT_KEEP_ON_FAILURE, DEFAULT_NEW_KEY, DEFAULT_PROVE_ATTEMPTS, DEFAULT_REQUIRE_DPOP, NewKey,
     PROVE_RETRY_DELAY, ProvisionedApp, ServiceAppSpec,
 };
-pub use roles::{AdminRole, RoleAssignment};

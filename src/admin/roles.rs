@@ -8,7 +8,8 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 
 use super::apps::Status;
-use super::client::{OktaAdmin, id};
+use super::call::id;
+use super::client::OktaAdmin;
 use crate::error::Error;
 
 /// An admin role to assign to a client: one of Okta's standard role types

@@ -54,6 +54,8 @@
 
 mod plan;
 mod report;
+mod run;
+mod steps;
 
 use async_trait::async_trait;
 
