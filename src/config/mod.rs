@@ -13,11 +13,16 @@
 //! - The connection settings (proxy, timeouts, rate-limit retries) become
 //!   one HTTP client, shared by the token source and the middleware, unless
 //!   the caller hands in their own (`connection`, `http`).
+//! - The [`AuthorizationMode`] is set or inferred from what is set
+//!   (`authorization_mode`).
 //! - [`OktaConfig::token_source`] turns the settings into a cached source,
 //!   reading a private key given as a path (`private_key`);
-//!   [`OktaConfig::client`] stacks the middleware over it.
+//!   [`OktaConfig::client`] stacks the middleware over it (`stack`).
+//! - `Debug` redacts every secret (`debug`).
 
+mod authorization_mode;
 mod connection;
+mod debug;
 mod hints;
 mod http;
 mod names;
@@ -25,27 +30,28 @@ mod private_key;
 mod read;
 mod setting;
 mod sources;
+mod stack;
 mod yaml;
 mod yaml_depth;
 
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-use crate::cache::{CachingTokenSource, CachingTokenSourceBuilder};
+use crate::cache::CachingTokenSourceBuilder;
 use crate::error::Error;
 use crate::key::SigningKey;
 use crate::org::OrgUrl;
 use crate::token::TokenSource;
-use connection::{Raw, RedactedHost};
+use connection::Raw;
 use hints::Hint;
 use names::Name;
 use private_key::KeyValue;
 use setting::{Setting, code};
 
+pub use authorization_mode::AuthorizationMode;
 pub use connection::{DEFAULT_CONNECTION_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 pub use private_key::MAX_KEY_FILE_BYTES;
 pub use setting::Origin;
@@ -56,26 +62,6 @@ pub use sources::{
     ENV_TOKEN, Sources,
 };
 pub use yaml::{MAX_CONFIG_FILE_BYTES, MAX_YAML_DEPTH};
-
-/// How the program authenticates to Okta.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AuthorizationMode {
-    /// An API token (`SSWS`).
-    Ssws,
-    /// An API service app with a private key (`private_key_jwt`).
-    PrivateKey,
-}
-
-impl AuthorizationMode {
-    fn parse(value: &str) -> Option<Self> {
-        match value.trim() {
-            v if v.eq_ignore_ascii_case("SSWS") => Some(Self::Ssws),
-            v if v.eq_ignore_ascii_case("PrivateKey") => Some(Self::PrivateKey),
-            _ => None,
-        }
-    }
-}
 
 /// Okta settings, merged from (lowest to highest precedence)
 /// `~/.okta/okta.yaml`, `./okta.yaml`, the `OKTA_CLIENT_*` environment
@@ -319,143 +305,6 @@ impl OktaConfig {
         })
     }
 
-    /// The authorization mode: as set, or inferred from what is set.
-    pub fn mode(&self) -> Result<AuthorizationMode, Error> {
-        if let Some(setting) = &self.mode {
-            return AuthorizationMode::parse(&setting.value)
-                .ok_or_else(|| setting.error("must be SSWS or PrivateKey"));
-        }
-        let has_token = self.token.is_some();
-        let has_app = self.client_id.is_some() || self.private_key.is_some();
-        match (has_token, has_app) {
-            (true, false) => Ok(AuthorizationMode::Ssws),
-            (false, true) => Ok(AuthorizationMode::PrivateKey),
-            (true, true) => Err(Error::Config(format!(
-                "both an API token and a service app are configured: set {ENV_AUTHORIZATION_MODE} \
-                 (okta.client.authorizationMode) to SSWS or PrivateKey"
-            ))),
-            (false, false) => Err(Error::Config(format!(
-                "no credentials configured: set {ENV_TOKEN} for an API token, or {ENV_CLIENT_ID} \
-                 and {ENV_PRIVATE_KEY} for a service app{}",
-                self.hint_suffix(&[
-                    Name::Token,
-                    Name::ClientId,
-                    Name::PrivateKey,
-                    Name::AuthorizationMode
-                ]),
-            ))),
-        }
-    }
-
-    /// A ready, cached token source for these settings: an
-    /// [`ApiTokenSource`](crate::ApiTokenSource) for `SSWS`, a
-    /// [`ServiceAppSource`](crate::ServiceAppSource) on the org
-    /// authorization server for `PrivateKey` (on the
-    /// [shared client](Self::reqwest_client), with the request timeout),
-    /// wrapped in a [`CachingTokenSource`] tuned by
-    /// [`cache`](Self::cache).
-    ///
-    /// Reads the private key file, if the key is a path. No network.
-    pub fn token_source(&self) -> Result<Arc<dyn TokenSource>, Error> {
-        self.source_on(None)
-    }
-
-    /// The token source, on `http` if given, else on [`Self::http`].
-    fn source_on(&self, http: Option<reqwest::Client>) -> Result<Arc<dyn TokenSource>, Error> {
-        let org = self.org()?;
-        let source: Arc<dyn TokenSource> = match self.mode()? {
-            AuthorizationMode::Ssws => {
-                let token = self
-                    .token
-                    .as_ref()
-                    .ok_or_else(|| self.missing("an API token", Name::Token))?;
-                let source = crate::ApiTokenSource::new(token.value.expose_secret())
-                    .map_err(|_| token.error("is not a usable API token"))?;
-                Arc::new(source)
-            }
-            AuthorizationMode::PrivateKey => {
-                let client_id = self
-                    .client_id
-                    .as_ref()
-                    .ok_or_else(|| self.missing("a client id", Name::ClientId))?;
-                let key = self.read_signing_key()?;
-                let scopes = self
-                    .scopes
-                    .as_ref()
-                    .map(|s| s.value.clone())
-                    .unwrap_or_default();
-                if scopes.is_empty() {
-                    return Err(self.missing("scopes", Name::Scopes));
-                }
-                let http = match http {
-                    Some(http) => http,
-                    None => self.http(&org)?,
-                };
-                let mut builder = crate::ServiceAppSource::builder(org, client_id.value.clone())
-                    .private_key(key)
-                    .scopes(scopes)
-                    .http_client(http);
-                if self.http_client.is_none()
-                    && let Some(timeout) = self.connection()?.request_timeout
-                {
-                    builder = builder.timeout(timeout);
-                }
-                if let Some(mode) = self.dpop_mode {
-                    builder = builder.dpop(mode);
-                }
-                Arc::new(builder.build()?)
-            }
-        };
-        let mut cache = CachingTokenSource::builder(source);
-        if let Some(tune) = &self.cache {
-            cache = tune(cache);
-        }
-        Ok(Arc::new(cache.build()?))
-    }
-
-    /// A client for the Okta API with everything in place: on the
-    /// [shared client](Self::reqwest_client) (or yours), an
-    /// [`OktaRateLimit`](crate::OktaRateLimit) with the rate-limit settings,
-    /// then an [`OktaAuth`](crate::OktaAuth) over the
-    /// [cached source](Self::token_source). Token requests and API requests
-    /// go through one connection pool (and proxy).
-    ///
-    /// Fails like [`token_source`](Self::token_source) and
-    /// [`reqwest_client`](Self::reqwest_client). No network.
-    #[cfg(feature = "middleware")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
-    pub fn client(&self) -> Result<reqwest_middleware::ClientWithMiddleware, Error> {
-        let org = self.org()?;
-        let http = self.http(&org)?;
-        let rate_limit = self.rate_limit()?;
-        let source = self.source_on(Some(http.clone()))?;
-        Ok(reqwest_middleware::ClientBuilder::new(http)
-            .with(rate_limit)
-            .with(crate::OktaAuth::new(org, source))
-            .build())
-    }
-
-    /// The [`OktaRateLimit`](crate::OktaRateLimit) [`client`](Self::client)
-    /// uses: `rateLimit.maxRetries` as its
-    /// [`max_retries`](crate::OktaRateLimit::max_retries) and
-    /// `rateLimit.maxBackoff` as its
-    /// [`max_wait`](crate::OktaRateLimit::max_wait), the defaults for
-    /// those not set. For a middleware stack of your own.
-    #[cfg(feature = "middleware")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
-    pub fn rate_limit(&self) -> Result<crate::OktaRateLimit, Error> {
-        let org = self.org()?;
-        let (retries, max_wait) = self.rate_limit_settings()?;
-        let mut rate_limit = crate::OktaRateLimit::new(org);
-        if let Some(retries) = retries {
-            rate_limit = rate_limit.max_retries(retries);
-        }
-        if let Some(max_wait) = max_wait {
-            rate_limit = rate_limit.max_wait(max_wait);
-        }
-        Ok(rate_limit)
-    }
-
     /// `{what} is required: set OKTA_CLIENT_X or okta.client.x`, with the
     /// hints that point at that setting.
     fn missing(&self, what: &str, key: Name) -> Error {
@@ -483,65 +332,4 @@ impl OktaConfig {
 fn bare_domain(value: &str) -> bool {
     let value = value.trim();
     !value.contains("://") && OrgUrl::parse(&format!("https://{value}")).is_ok()
-}
-
-impl fmt::Debug for OktaConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn value<T>(s: &Option<Setting<T>>) -> Option<&T> {
-            s.as_ref().map(|s| &s.value)
-        }
-        let redacted = |set: bool| set.then_some("[redacted]");
-        f.debug_struct("OktaConfig")
-            .field(
-                "org_url",
-                &self.org_url.as_ref().map(|s| RedactedUrl(&s.value)),
-            )
-            .field("authorization_mode", &value(&self.mode))
-            .field("token", &redacted(self.token.is_some()))
-            .field("client_id", &value(&self.client_id))
-            .field("scopes", &value(&self.scopes))
-            .field("private_key", &value(&self.private_key))
-            .field("private_key_id", &value(&self.private_key_id))
-            .field(
-                "proxy_host",
-                &self.proxy_host.as_ref().map(|s| RedactedHost(&s.value)),
-            )
-            .field("proxy_port", &value(&self.proxy_port))
-            .field("proxy_username", &value(&self.proxy_username))
-            .field("proxy_password", &redacted(self.proxy_password.is_some()))
-            .field("connection_timeout", &value(&self.connection_timeout))
-            .field("request_timeout", &value(&self.request_timeout))
-            .field("rate_limit_max_retries", &value(&self.max_retries))
-            .field("rate_limit_max_backoff", &value(&self.max_backoff))
-            .field("dpop_mode", &self.dpop_mode)
-            .field("http_client", &self.http_client.as_ref().map(|_| "yours"))
-            .field("cache", &self.cache.as_ref().map(|_| "tuned"))
-            .finish_non_exhaustive()
-    }
-}
-
-/// An org URL as `Debug` shows it: user info (a password, say) replaced
-/// by `[redacted]`, and the whole of it redacted unless it parses as an
-/// `http(s)` URL (anything else could hide a secret anywhere).
-struct RedactedUrl<'a>(&'a str);
-
-impl fmt::Debug for RedactedUrl<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Ok(mut url) = url::Url::parse(self.0.trim()) else {
-            return f.write_str("[redacted]");
-        };
-        if !matches!(url.scheme(), "https" | "http") {
-            return f.write_str("[redacted]");
-        }
-        let user_info = !url.username().is_empty() || url.password().is_some();
-        // An http(s) URL with a host can always drop its user info.
-        if url.set_username("").is_err() || url.set_password(None).is_err() {
-            return f.write_str("[redacted]");
-        }
-        let shown = url.as_str();
-        match shown.split_once("://") {
-            Some((scheme, rest)) if user_info => write!(f, "\"{scheme}://[redacted]@{rest}\""),
-            _ => write!(f, "{shown:?}"),
-        }
-    }
 }

@@ -1,44 +1,19 @@
-//! [`AccessToken`], what it authorizes, and the [`TokenSource`] trait.
+//! [`AccessToken`]: a credential for the Okta API, when it expires, what it
+//! was granted, and the headers that authorize one request with it.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use http::header::{AUTHORIZATION, HeaderName};
+use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue, Method};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use super::token_type::{DPOP, TokenType};
 use crate::clock::{self, Instant};
 use crate::dpop::{DpopKey, HtuForm};
 use crate::error::Error;
-
-/// The `DPoP` request header.
-pub const DPOP: HeaderName = HeaderName::from_static("dpop");
-
-/// How a token is presented to Okta.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TokenType {
-    /// An Okta API token: `Authorization: SSWS {token}`.
-    Ssws,
-    /// An OAuth 2.0 bearer token: `Authorization: Bearer {token}`.
-    Bearer,
-    /// A DPoP-bound token: `Authorization: DPoP {token}` plus a `DPoP` proof.
-    Dpop,
-}
-
-impl TokenType {
-    /// The `Authorization` scheme: `SSWS`, `Bearer` or `DPoP`.
-    pub fn scheme(self) -> &'static str {
-        match self {
-            TokenType::Ssws => "SSWS",
-            TokenType::Bearer => "Bearer",
-            TokenType::Dpop => "DPoP",
-        }
-    }
-}
 
 /// A credential for the Okta API, ready to authorize requests.
 ///
@@ -292,106 +267,6 @@ impl fmt::Debug for AccessToken {
     }
 }
 
-/// Something that yields Okta access tokens.
-///
-/// Implemented by [`ApiTokenSource`](crate::ApiTokenSource),
-/// `ServiceAppSource` and the caching decorator
-/// `CachingTokenSource`; object safe, so
-/// `Arc<dyn TokenSource>` works everywhere a source is taken.
-///
-/// A source of your own takes the re-exported
-/// [`async_trait`](crate::async_trait) attribute:
-///
-/// ```
-/// use okta_auth::{AccessToken, Error, TokenSource, TokenType};
-///
-/// /// An API token read from a secret manager.
-/// struct FromVault;
-///
-/// #[okta_auth::async_trait]
-/// impl TokenSource for FromVault {
-///     async fn token(&self) -> Result<AccessToken, Error> {
-///         AccessToken::new(TokenType::Ssws, "00from-vault")
-///     }
-///
-///     fn is_cached(&self) -> bool {
-///         true // a fixed token: nothing to cache
-///     }
-/// }
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Error> {
-/// let source: std::sync::Arc<dyn TokenSource> = std::sync::Arc::new(FromVault);
-/// assert_eq!(source.token().await?.token_type(), TokenType::Ssws);
-/// # Ok(()) }
-/// ```
-#[async_trait]
-pub trait TokenSource: Send + Sync {
-    /// A token to use now.
-    async fn token(&self) -> Result<AccessToken, Error>;
-
-    /// Tells the source that the server rejected `rejected` (a 401). A cache
-    /// drops it if it is still the cached token; the default does nothing.
-    fn invalidate(&self, rejected: &AccessToken) {
-        let _ = rejected;
-    }
-
-    /// Whether [`token`](Self::token) is already cheap enough to call for
-    /// every request: the source caches its tokens, or does no I/O.
-    ///
-    /// `OktaAuth::new` wraps a source that answers `false` in a
-    /// [`CachingTokenSource`](crate::CachingTokenSource), so that a service
-    /// app is not asked for a new token on every request; one that answers
-    /// `true` is used as it is, so a cache is never cached twice. [`CachingTokenSource`](crate::CachingTokenSource) and
-    /// [`ApiTokenSource`](crate::ApiTokenSource) answer `true`,
-    /// `ServiceAppSource` (one token request per call) `false`; `Arc`, `Box`
-    /// and `&` ask what they point to.
-    ///
-    /// A source of your own that caches, or hands out a fixed token,
-    /// should answer `true`. Defaults to `false`.
-    fn is_cached(&self) -> bool {
-        false
-    }
-}
-
-#[async_trait]
-impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        (**self).token().await
-    }
-    fn invalidate(&self, rejected: &AccessToken) {
-        (**self).invalidate(rejected)
-    }
-    fn is_cached(&self) -> bool {
-        (**self).is_cached()
-    }
-}
-
-#[async_trait]
-impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        (**self).token().await
-    }
-    fn invalidate(&self, rejected: &AccessToken) {
-        (**self).invalidate(rejected)
-    }
-    fn is_cached(&self) -> bool {
-        (**self).is_cached()
-    }
-}
-
-#[async_trait]
-impl<T: TokenSource + ?Sized> TokenSource for &T {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        (**self).token().await
-    }
-    fn invalidate(&self, rejected: &AccessToken) {
-        (**self).invalidate(rejected)
-    }
-    fn is_cached(&self) -> bool {
-        (**self).is_cached()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,40 +327,5 @@ mod tests {
         tokio::time::advance(Duration::from_secs(61)).await;
         assert!(t.is_expired());
         assert_eq!(t.expires_in(), Some(Duration::ZERO));
-    }
-
-    #[test]
-    fn pointers_ask_what_they_point_to() {
-        struct Cached;
-        #[async_trait]
-        impl TokenSource for Cached {
-            async fn token(&self) -> Result<AccessToken, Error> {
-                AccessToken::new(TokenType::Bearer, SECRET)
-            }
-            fn is_cached(&self) -> bool {
-                true
-            }
-        }
-        struct Plain;
-        #[async_trait]
-        impl TokenSource for Plain {
-            async fn token(&self) -> Result<AccessToken, Error> {
-                AccessToken::new(TokenType::Bearer, SECRET)
-            }
-        }
-        assert!(!Plain.is_cached());
-        assert!(Cached.is_cached());
-        let arc: Arc<dyn TokenSource> = Arc::new(Cached);
-        assert!(arc.is_cached());
-        let boxed: Box<dyn TokenSource> = Box::new(Cached);
-        assert!(boxed.is_cached());
-        assert!(<&Cached as TokenSource>::is_cached(&&Cached));
-        assert!(!Arc::new(Plain).is_cached());
-    }
-
-    #[test]
-    fn trait_is_object_safe() {
-        fn takes(_: &dyn TokenSource) {}
-        let _ = takes;
     }
 }
