@@ -1,7 +1,6 @@
 //! An app's public keys (`/api/v1/apps/{appId}/credentials/jwks`): the
 //! building blocks of key rotation.
 
-use async_trait::async_trait;
 use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -11,11 +10,10 @@ use super::call::id;
 use super::client::OktaAdmin;
 use crate::error::Error;
 use crate::jose::Jwk;
-use crate::rotation::KeyRegistry;
 
 /// One public key of an app, as the JWKS API shows it; also what a
 /// [`KeyRotation`](crate::rotation::KeyRotation) reads through
-/// [`KeyRegistry`].
+/// [`KeyRegistry`](crate::rotation::KeyRegistry).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AppKey {
@@ -145,33 +143,4 @@ fn key_path(app_id: &str, key_id: &str, rest: &str) -> Result<String, Error> {
         id(app_id, "app id")?,
         id(key_id, "key id")?
     ))
-}
-
-/// The rotation's registry is the admin API: each call is the inherent
-/// method of the same name, through the same request path.
-#[async_trait]
-impl KeyRegistry for OktaAdmin {
-    async fn list_keys(&self, app_id: &str) -> Result<Vec<AppKey>, Error> {
-        OktaAdmin::list_keys(self, app_id).await
-    }
-
-    async fn add_key(&self, app_id: &str, jwk: &Jwk) -> Result<AppKey, Error> {
-        OktaAdmin::add_key(self, app_id, jwk).await
-    }
-
-    async fn activate_key(&self, app_id: &str, key_id: &str) -> Result<(), Error> {
-        OktaAdmin::activate_key(self, app_id, key_id)
-            .await
-            .map(drop)
-    }
-
-    async fn deactivate_key(&self, app_id: &str, key_id: &str) -> Result<(), Error> {
-        OktaAdmin::deactivate_key(self, app_id, key_id)
-            .await
-            .map(drop)
-    }
-
-    async fn delete_key(&self, app_id: &str, key_id: &str) -> Result<(), Error> {
-        OktaAdmin::delete_key(self, app_id, key_id).await
-    }
 }

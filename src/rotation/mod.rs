@@ -52,6 +52,7 @@
 //!   implements it, so a rotation runs against Okta as
 //!   `KeyRotation::for_source(&source, new_key)?.run(&admin, &source)`.
 
+mod okta_admin;
 mod plan;
 mod report;
 mod run;
