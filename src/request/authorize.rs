@@ -14,7 +14,7 @@ use super::SendOnce;
 use crate::challenge::{Challenge, asks_for_nonce, dpop_nonce};
 use crate::dpop::HtuForm;
 use crate::error::Error;
-use crate::org::OrgUrl;
+use crate::org::{OrgUrl, same_origin};
 use crate::token::{AccessToken, DPOP, TokenSource};
 
 /// The most redirects from the org followed for one request, as many as
@@ -176,15 +176,6 @@ impl Authorize<'_> {
             }
         }
     }
-}
-
-/// Whether `a` and `b` share scheme, host and port, without
-/// `Url::origin()`'s allocations (this runs on every request).
-pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host().is_some()
-        && a.host() == b.host()
-        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// What to do about a `401`, from its challenges (see the table on

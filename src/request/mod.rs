@@ -33,8 +33,6 @@ use reqwest::{Request, Response};
 
 #[cfg(feature = "middleware")]
 pub(crate) use authorize::MAX_REDIRECTS;
-#[cfg(feature = "middleware")]
-pub(crate) use authorize::same_origin;
 pub(crate) use authorize::{Authorize, Tally};
 #[cfg(feature = "middleware")]
 pub(crate) use rate_limit::{DEFAULT_FALLBACK_WAIT, DEFAULT_JITTER};
