@@ -369,17 +369,7 @@ impl OktaAuth {
     /// other chain follows reqwest's default policy (at most 10 redirects).
     pub fn redirect_policy(&self) -> redirect::Policy {
         let auth = self.clone();
-        redirect::Policy::custom(move |attempt| {
-            let from_org = attempt
-                .previous()
-                .first()
-                .is_some_and(|first| auth.authorize().allows(first));
-            if from_org {
-                attempt.stop()
-            } else {
-                redirect::Policy::default().redirect(attempt)
-            }
-        })
+        crate::request::redirect_policy(move |url| auth.authorize().allows(url))
     }
 }
 

@@ -7,7 +7,7 @@ use http::header::{
     PROXY_AUTHORIZATION, TRANSFER_ENCODING,
 };
 use http::{HeaderMap, Method, StatusCode};
-use reqwest::{Request, Response};
+use reqwest::{Request, Response, redirect};
 use url::Url;
 
 use super::SendOnce;
@@ -20,6 +20,26 @@ use crate::token::{AccessToken, DPOP, TokenSource};
 /// The most redirects from the org followed for one request, as many as
 /// reqwest's default policy.
 pub(crate) const MAX_REDIRECTS: usize = 10;
+
+/// The redirect policy of a client under the request path: a redirect
+/// chain that starts at a URL `allows` (the org's origin, or the origins
+/// named instead) stops at its first redirect, which [`Authorize`] then
+/// follows itself without leaking credentials and a token request never
+/// follows; every other chain follows reqwest's default policy (at most 10
+/// redirects). Used by `OktaAuth::redirect_policy` and `OktaConfig`'s
+/// built client.
+pub(crate) fn redirect_policy(
+    allows: impl Fn(&Url) -> bool + Send + Sync + 'static,
+) -> redirect::Policy {
+    redirect::Policy::custom(move |attempt| {
+        let from_allowed = attempt.previous().first().is_some_and(&allows);
+        if from_allowed {
+            attempt.stop()
+        } else {
+            redirect::Policy::default().redirect(attempt)
+        }
+    })
+}
 
 /// Authorizes requests to one org, or to the origins named instead of it,
 /// with tokens from one source.
