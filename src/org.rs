@@ -129,12 +129,18 @@ impl OrgUrl {
     /// Whether `url` has this org's origin: the same scheme, host and port.
     /// Credentials go only to such URLs.
     pub fn is_same_origin(&self, url: &Url) -> bool {
-        // `Url::origin()` without its allocations: this runs on every
-        // request through the middleware.
-        url.scheme() == self.base.scheme()
-            && url.host() == self.base.host()
-            && url.port_or_known_default() == self.base.port_or_known_default()
+        same_origin(&self.base, url)
     }
+}
+
+/// Whether `a` and `b` share scheme, host and port: `Url::origin()`'s
+/// comparison without its allocations (this runs on every request through
+/// the middleware). A URL without a host shares no origin.
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host().is_some()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 fn is_loopback(host: &Host<&str>) -> bool {

@@ -147,18 +147,11 @@ impl<S: TokenSource + 'static> Shared<S> {
 
     /// Starts a background refresh unless one is running; never waits.
     fn refresh_in_background(self: &Arc<Self>) {
-        if self.flights.is_running() {
-            return;
-        }
         // Without a runtime there is nobody to run it: keep serving until
         // the mandatory point, where a caller drives the fetch.
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        let Some((mut flight, handle)) = self.flights.lock_idle_on_runtime() else {
             return;
         };
-        let mut flight = self.flights.lock();
-        if flight.is_running() {
-            return;
-        }
         // Re-check under the lock: a flight may have just published.
         if !matches!(
             self.state

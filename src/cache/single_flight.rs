@@ -119,6 +119,19 @@ impl<T> SingleFlight<T> {
         self.running.load(Ordering::Relaxed)
     }
 
+    /// For a background refresh, which never waits: the flight lock and
+    /// the runtime to spawn on, or `None` if a flight is running (read
+    /// without the lock, then again under it) or there is no runtime to
+    /// run one.
+    pub(crate) fn lock_idle_on_runtime(&self) -> Option<(FlightLock<'_, T>, Handle)> {
+        if self.is_running() {
+            return None;
+        }
+        let handle = Handle::try_current().ok()?;
+        let flight = self.lock();
+        (!flight.is_running()).then_some((flight, handle))
+    }
+
     /// Aborts the running flight, if it was spawned: for the owner's drop.
     pub(crate) fn abort(&mut self) {
         let current = self

@@ -11,7 +11,6 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use reqwest::redirect;
 use secrecy::ExposeSecret;
 
 use super::OktaConfig;
@@ -99,7 +98,9 @@ impl OktaConfig {
 }
 
 fn build(org: &OrgUrl, connection: &Connection) -> Result<reqwest::Client, Error> {
-    let mut builder = reqwest::Client::builder().redirect(org_redirect_policy(org.clone()));
+    let org = org.clone();
+    let redirects = crate::request::redirect_policy(move |url| org.is_same_origin(url));
+    let mut builder = reqwest::Client::builder().redirect(redirects);
     if let Some(timeout) = connection.connect_timeout {
         builder = builder.connect_timeout(timeout);
     }
@@ -115,23 +116,4 @@ fn build(org: &OrgUrl, connection: &Connection) -> Result<reqwest::Client, Error
         builder = builder.proxy(proxy);
     }
     builder.build().map_err(Error::transport)
-}
-
-/// Stops at the first redirect of a chain that starts at the org, so that
-/// [`OktaAuth`](crate::OktaAuth) can follow it without leaking credentials
-/// and a token request never follows one; other chains follow reqwest's
-/// default policy. The same rule as `OktaAuth::redirect_policy`, which
-/// needs the `middleware` feature.
-fn org_redirect_policy(org: OrgUrl) -> redirect::Policy {
-    redirect::Policy::custom(move |attempt| {
-        let from_org = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| org.is_same_origin(first));
-        if from_org {
-            attempt.stop()
-        } else {
-            redirect::Policy::default().redirect(attempt)
-        }
-    })
 }

@@ -50,8 +50,12 @@ pub struct Jwk {
     key_use: Option<KeyUse>,
 }
 
-/// The key itself, base64url members as they came (checked on parse).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// The key itself, base64url members as they came (checked on parse). It
+/// serializes as those members alone (`n`, `e` or `crv`, `x`, `y`), to be
+/// flattened into a JWK: the public one here, the private one of
+/// [`SigningKey::to_private_jwk`](crate::SigningKey::to_private_jwk).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
 pub(crate) enum KeyMembers {
     Rsa { n: String, e: String },
     Ec { crv: Curve, x: String, y: String },
@@ -62,6 +66,12 @@ pub(crate) enum KeyMembers {
 pub(crate) enum Curve {
     P256,
     P384,
+}
+
+impl Serialize for Curve {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
 }
 
 impl Curve {
@@ -310,16 +320,8 @@ pub fn jwk_thumbprint(jwk: &Jwk) -> String {
 #[derive(Serialize)]
 struct Members<'a> {
     kty: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    n: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    e: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    crv: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    x: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    y: Option<&'a str>,
+    #[serde(flatten)]
+    key: &'a KeyMembers,
     #[serde(skip_serializing_if = "Option::is_none")]
     kid: Option<&'a str>,
     #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
@@ -330,23 +332,9 @@ struct Members<'a> {
 
 impl Serialize for Jwk {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (n, e, crv, x, y) = match &self.key {
-            KeyMembers::Rsa { n, e } => (Some(n.as_str()), Some(e.as_str()), None, None, None),
-            KeyMembers::Ec { crv, x, y } => (
-                None,
-                None,
-                Some(crv.name()),
-                Some(x.as_str()),
-                Some(y.as_str()),
-            ),
-        };
         Members {
             kty: self.kty(),
-            n,
-            e,
-            crv,
-            x,
-            y,
+            key: &self.key,
             kid: self.kid.as_deref(),
             key_use: self.key_use,
             alg: self.alg,

@@ -5,16 +5,17 @@
 use std::io;
 
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-use rsa::traits::{PrivateKeyParts, PublicKeyParts};
+use rsa::traits::PrivateKeyParts;
 use secrecy::SecretString;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::{Material, SigningKey};
 use crate::error::Error;
-use crate::jose::b64;
+use crate::jose::{KeyMembers, b64};
 
-/// A private JWK as written: borrowed members.
+/// A private JWK as written: the public key's members (shared with
+/// [`Jwk`](crate::Jwk)'s serialization) and the private ones, borrowed.
 #[derive(Serialize)]
 struct PrivateJwk<'a> {
     kty: &'static str,
@@ -23,16 +24,8 @@ struct PrivateJwk<'a> {
     #[serde(rename = "use")]
     key_use: &'static str,
     alg: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    crv: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    x: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    y: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    n: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    e: Option<&'a str>,
+    #[serde(flatten)]
+    key: &'a KeyMembers,
     d: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     p: Option<&'a str>,
@@ -46,14 +39,10 @@ struct PrivateJwk<'a> {
     qi: Option<&'a str>,
 }
 
-/// The members of a private JWK after `kty` and `crv`, each a zeroizing
-/// base64url copy, in the order written.
+/// The private members of a JWK, each a zeroizing base64url copy, in the
+/// order written.
 #[derive(Default)]
 struct Members {
-    x: Option<Zeroizing<String>>,
-    y: Option<Zeroizing<String>>,
-    n: Option<Zeroizing<String>>,
-    e: Option<Zeroizing<String>>,
     d: Zeroizing<String>,
     p: Option<Zeroizing<String>>,
     q: Option<Zeroizing<String>>,
@@ -120,7 +109,7 @@ impl SigningKey {
     ///
     /// # Security
     /// The JSON is the private key. It is built in buffers sized once and
-    /// wiped (every member, and the text), and returned as a
+    /// wiped (every private member, and the text), and returned as a
     /// [`SecretString`] (wiped when dropped, `[redacted]` in `Debug`).
     pub fn to_private_jwk(&self) -> Result<SecretString, Error> {
         let failed = || Error::Key("the private key cannot be written as a jwk".into());
@@ -128,8 +117,6 @@ impl SigningKey {
         let mut jwk = Members::default();
         match &*self.material {
             Material::Rsa(key) => {
-                jwk.n = Some(member(&key.n_bytes()));
-                jwk.e = Some(member(&key.e_bytes()));
                 jwk.d = uint(key.d());
                 // The CRT members go together or not at all (RFC 7518
                 // section 6.3.2): only for a two-prime key with them.
@@ -146,25 +133,15 @@ impl SigningKey {
                     jwk.qi = Some(uint(&qi));
                 }
             }
-            Material::P256(key) => {
-                jwk.d = member(&Zeroizing::new(key.to_bytes()));
-                (jwk.x, jwk.y) = coordinates(key.verifying_key().to_sec1_point(false).as_bytes());
-            }
-            Material::P384(key) => {
-                jwk.d = member(&Zeroizing::new(key.to_bytes()));
-                (jwk.x, jwk.y) = coordinates(key.verifying_key().to_sec1_point(false).as_bytes());
-            }
+            Material::P256(key) => jwk.d = member(&Zeroizing::new(key.to_bytes())),
+            Material::P384(key) => jwk.d = member(&Zeroizing::new(key.to_bytes())),
         }
         let jwk = PrivateJwk {
             kty: public.kty(),
             kid: self.kid.as_deref(),
             key_use: "sig",
             alg: self.alg.as_str(),
-            crv: public.crv(),
-            x: s(&jwk.x),
-            y: s(&jwk.y),
-            n: s(&jwk.n),
-            e: s(&jwk.e),
+            key: public.members(),
             d: &jwk.d,
             p: s(&jwk.p),
             q: s(&jwk.q),
@@ -193,9 +170,47 @@ fn secret(text: &str) -> SecretString {
     SecretString::from(exact)
 }
 
-/// The `x` and `y` members of an uncompressed SEC1 point (`04 ‖ x ‖ y`).
-fn coordinates(point: &[u8]) -> (Option<Zeroizing<String>>, Option<Zeroizing<String>>) {
-    let xy = point.get(1..).unwrap_or_default();
-    let (x, y) = xy.split_at(xy.len() / 2);
-    (Some(member(x)), Some(member(y)))
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The text `to_private_jwk` writes, member by member in its order,
+    /// from the fixture's values (`kid`, `use` and `alg` as given).
+    fn written(fixture: &str, kid: Option<&str>, alg: &str) -> String {
+        let members: Value = serde_json::from_str(fixture).unwrap();
+        let mut out = format!(r#"{{"kty":{}"#, members["kty"]);
+        if let Some(kid) = kid {
+            out += &format!(r#","kid":"{kid}""#);
+        }
+        out += &format!(r#","use":"sig","alg":"{alg}""#);
+        for name in ["crv", "x", "y", "n", "e", "d", "p", "q", "dp", "dq", "qi"] {
+            if let Some(value) = members.get(name) {
+                out += &format!(r#","{name}":{value}"#);
+            }
+        }
+        out + "}"
+    }
+
+    #[test]
+    fn the_private_jwk_is_written_byte_for_byte() {
+        let rsa = include_str!("../../tests/fixtures/keys/rsa2048-private.jwk.json");
+        let p256 = include_str!("../../tests/fixtures/keys/ec-p256-private.jwk.json");
+        let p384 = include_str!("../../tests/fixtures/keys/ec-p384-private.jwk.json");
+        for (fixture, kid, alg) in [
+            (rsa, Some("rsa-jwk-1"), "RS256"),
+            (p256, Some("ec-jwk-1"), "ES256"),
+            (p384, None, "ES384"),
+        ] {
+            let mut key = SigningKey::parse(fixture).unwrap();
+            if kid.is_none() {
+                key = SigningKey::parse(key.to_pkcs8_pem().unwrap().expose_secret()).unwrap();
+            }
+            assert_eq!(key.kid(), kid);
+            let jwk = key.to_private_jwk().unwrap();
+            assert_eq!(jwk.expose_secret(), written(fixture, kid, alg), "{alg}");
+        }
+    }
 }

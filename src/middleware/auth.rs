@@ -16,7 +16,7 @@ use super::NextSend;
 use crate::cache::CachingTokenSource;
 use crate::error::Error;
 use crate::org::OrgUrl;
-use crate::request::{Authorize, Tally, same_origin};
+use crate::request::{Authorize, Tally};
 use crate::token::{AccessToken, TokenSource};
 
 /// A [`reqwest_middleware::Middleware`] that authorizes requests to one Okta
@@ -350,11 +350,15 @@ impl OktaAuth {
         &self.org
     }
 
-    /// Whether a request to `url` is authorized.
-    fn allows(&self, url: &Url) -> bool {
-        match &self.origins {
-            None => self.org.is_same_origin(url),
-            Some(origins) => origins.iter().any(|o| same_origin(o, url)),
+    /// The request path over this middleware's org, origins and source;
+    /// its [`allows`](Authorize::allows) says whether a request to a URL
+    /// is authorized.
+    fn authorize(&self) -> Authorize<'_> {
+        Authorize {
+            org: &self.org,
+            origins: self.origins.as_deref(),
+            source: &*self.source,
+            user_agent: self.user_agent,
         }
     }
 
@@ -365,17 +369,7 @@ impl OktaAuth {
     /// other chain follows reqwest's default policy (at most 10 redirects).
     pub fn redirect_policy(&self) -> redirect::Policy {
         let auth = self.clone();
-        redirect::Policy::custom(move |attempt| {
-            let from_org = attempt
-                .previous()
-                .first()
-                .is_some_and(|first| auth.allows(first));
-            if from_org {
-                attempt.stop()
-            } else {
-                redirect::Policy::default().redirect(attempt)
-            }
-        })
+        crate::request::redirect_policy(move |url| auth.authorize().allows(url))
     }
 }
 
@@ -387,7 +381,8 @@ impl Middleware for OktaAuth {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        if !self.allows(req.url()) || req.headers().contains_key(AUTHORIZATION) {
+        let auth = self.authorize();
+        if !auth.allows(req.url()) || req.headers().contains_key(AUTHORIZATION) {
             return next.run(req, extensions).await;
         }
         let span = tracing::debug_span!(
@@ -399,12 +394,6 @@ impl Middleware for OktaAuth {
             status = tracing::field::Empty,
         );
         let mut tally = Tally::default();
-        let auth = Authorize {
-            org: &self.org,
-            origins: self.origins.as_deref(),
-            source: &*self.source,
-            user_agent: self.user_agent,
-        };
         let result = auth
             .send(req, &mut NextSend { next, extensions }, &mut tally)
             .instrument(span.clone())

@@ -7,19 +7,39 @@ use http::header::{
     PROXY_AUTHORIZATION, TRANSFER_ENCODING,
 };
 use http::{HeaderMap, Method, StatusCode};
-use reqwest::{Request, Response};
+use reqwest::{Request, Response, redirect};
 use url::Url;
 
 use super::SendOnce;
 use crate::challenge::{Challenge, asks_for_nonce, dpop_nonce};
 use crate::dpop::HtuForm;
 use crate::error::Error;
-use crate::org::OrgUrl;
+use crate::org::{OrgUrl, same_origin};
 use crate::token::{AccessToken, DPOP, TokenSource};
 
 /// The most redirects from the org followed for one request, as many as
 /// reqwest's default policy.
 pub(crate) const MAX_REDIRECTS: usize = 10;
+
+/// The redirect policy of a client under the request path: a redirect
+/// chain that starts at a URL `allows` (the org's origin, or the origins
+/// named instead) stops at its first redirect, which [`Authorize`] then
+/// follows itself without leaking credentials and a token request never
+/// follows; every other chain follows reqwest's default policy (at most 10
+/// redirects). Used by `OktaAuth::redirect_policy` and `OktaConfig`'s
+/// built client.
+pub(crate) fn redirect_policy(
+    allows: impl Fn(&Url) -> bool + Send + Sync + 'static,
+) -> redirect::Policy {
+    redirect::Policy::custom(move |attempt| {
+        let from_allowed = attempt.previous().first().is_some_and(&allows);
+        if from_allowed {
+            attempt.stop()
+        } else {
+            redirect::Policy::default().redirect(attempt)
+        }
+    })
+}
 
 /// Authorizes requests to one org, or to the origins named instead of it,
 /// with tokens from one source.
@@ -176,15 +196,6 @@ impl Authorize<'_> {
             }
         }
     }
-}
-
-/// Whether `a` and `b` share scheme, host and port, without
-/// `Url::origin()`'s allocations (this runs on every request).
-pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host().is_some()
-        && a.host() == b.host()
-        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// What to do about a `401`, from its challenges (see the table on

@@ -33,9 +33,7 @@ use reqwest::{Request, Response};
 
 #[cfg(feature = "middleware")]
 pub(crate) use authorize::MAX_REDIRECTS;
-#[cfg(feature = "middleware")]
-pub(crate) use authorize::same_origin;
-pub(crate) use authorize::{Authorize, Tally};
+pub(crate) use authorize::{Authorize, Tally, redirect_policy};
 #[cfg(feature = "middleware")]
 pub(crate) use rate_limit::{DEFAULT_FALLBACK_WAIT, DEFAULT_JITTER};
 pub(crate) use rate_limit::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT, RateLimitRetry};

@@ -189,16 +189,9 @@ impl Shared {
     /// Starts a background refresh of a stale key set unless one is
     /// running or a failure is being backed off; never waits.
     fn refresh_in_background(self: &Arc<Self>) {
-        if self.flights.is_running() {
-            return;
-        }
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        let Some((mut flight, handle)) = self.flights.lock_idle_on_runtime() else {
             return;
         };
-        let mut flight = self.flights.lock();
-        if flight.is_running() {
-            return;
-        }
         let now = clock::now();
         let due = {
             let snapshot = self.state.load();
