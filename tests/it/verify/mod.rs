@@ -6,6 +6,7 @@ mod concurrency;
 mod dpop_state;
 #[cfg(feature = "redis")]
 mod redis;
+mod review;
 mod rotation;
 mod support;
 mod table;
