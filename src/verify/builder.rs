@@ -109,8 +109,10 @@ impl AccessTokenVerifierBuilder {
 
     /// The HTTP client for the metadata and the key set. Each request gets
     /// a [`DEFAULT_FETCH_TIMEOUT`]; a redirect is not followed by the
-    /// default client and is an error either way. Defaults to a new client
-    /// that follows no redirects.
+    /// default client and is an error either way: an answer from another
+    /// URL than the one asked (which only a client that follows redirects
+    /// can produce) is refused, so keys come only from the issuer's key
+    /// set. Defaults to a new client that follows no redirects.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
@@ -140,7 +142,10 @@ impl AccessTokenVerifierBuilder {
     }
 
     /// Accepts DPoP-bound tokens only: a Bearer token gets
-    /// [`RejectReason::DpopRequired`](super::RejectReason::DpopRequired).
+    /// [`RejectReason::DpopRequired`](super::RejectReason::DpopRequired),
+    /// from [`verify_request`](AccessTokenVerifier::verify_request) and
+    /// [`verify`](AccessTokenVerifier::verify) alike (which then accepts
+    /// nothing), and every refusal challenges with the `DPoP` scheme only.
     /// Defaults to `false`: Bearer tokens are accepted too.
     pub fn require_dpop(mut self, required: bool) -> Self {
         self.require_dpop = required;

@@ -1,6 +1,6 @@
 //! Fetching the issuer's metadata and key set: bodies capped, redirects
-//! not followed, the key set's `Cache-Control` read within bounds, and only
-//! asymmetric signature keys kept, parsed once.
+//! refused (followed or not), the key set's `Cache-Control` read within
+//! bounds, and only asymmetric signature keys kept, parsed once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -126,7 +126,8 @@ pub(crate) fn is_fetchable(url: &Url) -> bool {
     }
 }
 
-/// GETs `url` and reads at most `cap` bytes of a `2xx` body.
+/// GETs `url` and reads at most `cap` bytes of a `2xx` body. A redirect is
+/// an error, followed or not: an answer must come from `url` itself.
 async fn get(
     client: &reqwest::Client,
     url: &Url,
@@ -141,6 +142,17 @@ async fn get(
         .await
         .map_err(Error::transport)?;
     let status = response.status();
+    if response.url() != url {
+        // Only a caller's client that follows redirects gets here: its
+        // answer comes from elsewhere, and keys come from the issuer only.
+        return Err(Error::MalformedResponse {
+            status: Some(status),
+            reason: format!(
+                "the {what} endpoint answered with a redirect, which the http client followed; \
+                 it is not trusted (build the client with redirect::Policy::none())"
+            ),
+        });
+    }
     if status == StatusCode::TOO_MANY_REQUESTS {
         return Err(Error::rate_limited(response.headers()));
     }

@@ -36,9 +36,13 @@
 //!   and not ahead beyond the leeway, `ath` the token's SHA-256, the
 //!   server's nonce if nonces are on, and a `jti` never seen (checked last,
 //!   so refused proofs take no room). A bound token sent as `Bearer`, or
-//!   given to `verify`, is refused.
+//!   given to `verify`, is refused; with
+//!   [`require_dpop`](AccessTokenVerifierBuilder::require_dpop) so is an
+//!   unbound one (by `verify` too), and every challenge is a `DPoP` one.
 //! - **Replays** ([`ReplayStore`]): each accepted proof is recorded until
-//!   it could no longer be accepted. The default [`MemoryReplayStore`]
+//!   it could no longer be accepted, even by a replica whose clock is
+//!   behind by up to the leeway: the proof max age plus the leeway after
+//!   its `iat` (RFC 9449 §11.1). The default [`MemoryReplayStore`]
 //!   holds [`DEFAULT_REPLAY_CAPACITY`] proofs and, when full, refuses new
 //!   ones (`503`) rather than forget one early. A fleet of replicas must
 //!   share one store (the trait is small; Redis needs one `SET NX PX`):
@@ -238,11 +242,18 @@ impl AccessTokenVerifier {
     /// Verifies a token on its own, as a Bearer token: everything but DPoP
     /// (see the [module docs](self)). A DPoP-bound token is refused
     /// ([`RejectReason::BoundTokenAsBearer`]): its proof cannot be checked
-    /// here, so use [`verify_request`](Self::verify_request).
+    /// here, so use [`verify_request`](Self::verify_request). With
+    /// [`require_dpop`](AccessTokenVerifierBuilder::require_dpop) a token
+    /// that is not bound is refused too ([`RejectReason::DpopRequired`],
+    /// as `verify_request` refuses it sent as Bearer): `verify` then
+    /// accepts nothing.
     pub async fn verify(&self, token: &str) -> Result<Claims, Rejection> {
         let claims = self.token(token, Scheme::Bearer).await?;
         if claims.jkt.is_some() {
             return Err(self.reject(RejectReason::BoundTokenAsBearer, Scheme::Dpop));
+        }
+        if self.inner.dpop.required {
+            return Err(self.reject(RejectReason::DpopRequired, Scheme::Dpop));
         }
         self.scopes(&claims, Scheme::Bearer)?;
         Ok(claims)
@@ -422,8 +433,15 @@ impl AccessTokenVerifier {
         }
     }
 
+    /// A refusal challenging with `scheme`, or with `DPoP` whenever DPoP
+    /// is required: the challenge names only a scheme this server accepts
+    /// (RFC 6750 §3, RFC 9449 §7.1), whatever scheme the request used.
     fn reject(&self, reason: RejectReason, scheme: Scheme) -> Rejection {
         tracing::debug!(reason = ?reason, "access token refused");
+        let scheme = match scheme {
+            Scheme::Bearer if self.inner.dpop.required => Scheme::Dpop,
+            scheme => scheme,
+        };
         Rejection::new(reason, scheme, Arc::clone(&self.inner.dpop.algs))
     }
 }

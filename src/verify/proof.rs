@@ -35,7 +35,8 @@ pub(crate) struct Checked {
     /// Its identity for the replay store: base64url SHA-256 of the key's
     /// thumbprint and the `jti`.
     pub(crate) replay_id: String,
-    /// How long it could still be accepted (a little more).
+    /// How long it could still be accepted, by this verifier or by one
+    /// whose clock is behind by up to the leeway (a little more).
     pub(crate) ttl: Duration,
     /// Its `nonce`, for the nonce store.
     pub(crate) nonce: Option<String>,
@@ -106,9 +107,12 @@ pub(crate) fn check(proof: &str, expect: &Expect<'_>) -> Result<Checked, RejectR
     if ath != b64::encode(Sha256::digest(expect.token.as_bytes())) {
         return Err(ProofTokenHash);
     }
-    // Accepted until iat + max_age; a second more for the rounding of now.
+    // Accepted here until iat + max_age, and by a replica whose clock is
+    // behind ours by up to the leeway until iat + max_age + leeway (RFC
+    // 9449 §11.1); a second more for the rounding of now.
     let ttl = iat
         .saturating_add(expect.max_age)
+        .saturating_add(expect.leeway)
         .saturating_add(1)
         .saturating_sub(expect.now);
     let replay_id = b64::encode(
@@ -162,9 +166,12 @@ fn normalized(url: &Url) -> Option<String> {
     let bytes = path.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        // RFC 3986 §2.1: `%` and exactly two hex digits (not `%+a`, which
+        // `from_str_radix` alone would take); anything else is no escape.
         let escaped = (bytes[i] == b'%')
             .then(|| bytes.get(i + 1..i + 3))
             .flatten()
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
             .and_then(|hex| std::str::from_utf8(hex).ok())
             .and_then(|hex| u8::from_str_radix(hex, 16).ok());
         match escaped {

@@ -31,8 +31,9 @@ pub const DEFAULT_REDIS_NONCE_PREFIX: &str = "okta-auth:dpop-nonce:";
 /// still has its key is accepted as the previous one
 /// ([`NonceCheck::Previous`]), as [`MemoryNonceStore`](super::MemoryNonceStore)
 /// does in one process. Like [`RedisReplayStore`](super::RedisReplayStore)
-/// it fails closed: an error or no answer within the command timeout is an
-/// [`Error::DpopStore`], and the verifier refuses the request.
+/// it fails closed: an error, or no answer to the whole check within the
+/// command timeout, is an [`Error::DpopStore`], and the verifier refuses
+/// the request.
 #[derive(Clone)]
 pub struct RedisNonceStore {
     connection: ConnectionManager,
@@ -76,8 +77,9 @@ impl RedisNonceStore {
         self
     }
 
-    /// How long to wait for Redis's answer before refusing the request
-    /// (at least 1 ms). Defaults to [`DEFAULT_REDIS_COMMAND_TIMEOUT`].
+    /// How long to wait for Redis's answers to one nonce check (however
+    /// many commands it takes) before refusing the request (at least
+    /// 1 ms). Defaults to [`DEFAULT_REDIS_COMMAND_TIMEOUT`].
     pub fn command_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout.max(Duration::from_millis(1));
         self
@@ -128,7 +130,25 @@ impl RedisNonceStore {
 
 #[async_trait]
 impl NonceStore for RedisNonceStore {
+    /// Up to five Redis commands (a rotation takes four), all within the
+    /// one command timeout: a slow or hanging Redis fails closed within it.
     async fn check(&self, nonce: Option<&str>) -> Result<NonceCheck, Error> {
+        match tokio::time::timeout(self.timeout, self.check_unbounded(nonce)).await {
+            Ok(verdict) => verdict,
+            Err(_elapsed) => Err(Error::DpopStore {
+                reason: format!(
+                    "redis did not answer the nonce check within {} ms",
+                    self.timeout.as_millis()
+                ),
+                source: None,
+            }),
+        }
+    }
+}
+
+impl RedisNonceStore {
+    /// [`NonceStore::check`], unbounded.
+    async fn check_unbounded(&self, nonce: Option<&str>) -> Result<NonceCheck, Error> {
         let current = self.current().await?;
         let Some(nonce) = nonce else {
             return Ok(NonceCheck::Refused { current });

@@ -11,7 +11,8 @@ use super::reason::Kind;
 pub use super::reason::RejectReason;
 use crate::error::Error;
 
-/// The scheme of the challenge: the one the request used.
+/// The scheme of the challenge: the one the request used (`DPoP` whenever
+/// DPoP is required).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scheme {
     Bearer,

@@ -15,11 +15,11 @@ use crate::error::Error;
 
 /// How many proofs a [`MemoryReplayStore`] holds by default. Each entry
 /// costs about 100 bytes (10 MB at this capacity), and lives until its
-/// proof could no longer be accepted: at most the proof max age plus the
-/// leeway after it was made (3 minutes with the defaults, about 1 minute
-/// for fresh proofs). Size it for your peak rate of DPoP requests times
-/// that window: this default holds 1 600 requests per second for a full
-/// minute.
+/// proof could no longer be accepted, even by a verifier whose clock is
+/// behind by up to the leeway: the proof max age plus the leeway after its
+/// `iat` (about 3 minutes with the defaults). Size it for your peak rate
+/// of DPoP requests times that window: this default holds about 550
+/// requests per second.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
 
 /// Remembers which DPoP proofs were used, so that each is accepted once
@@ -29,8 +29,8 @@ pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
 /// after every other check passed. `id` is the proof's identity: the
 /// base64url SHA-256 of the proof key's thumbprint and its `jti` (43
 /// characters, so the proof's own bytes never reach the store). `ttl` is
-/// how long the proof could still be accepted: keep `id` at least that
-/// long.
+/// how long the proof could still be accepted (by any replica whose clock
+/// is within the leeway): keep `id` at least that long.
 ///
 /// The in-memory default ([`MemoryReplayStore`]) protects one process. A
 /// fleet of replicas behind a load balancer must share one store, or a

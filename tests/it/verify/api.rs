@@ -208,6 +208,45 @@ async fn per_route_scopes_and_required_dpop() {
     );
 }
 
+/// `require_dpop(true)` is documented as "Accepts DPoP-bound tokens only: a
+/// Bearer token gets `DpopRequired`", and `verify` refuses bound tokens: so
+/// with DPoP required, `verify` must accept nothing. It accepts an unbound
+/// Bearer token, a downgrade for any route that calls `verify`.
+#[tokio::test]
+async fn verify_honours_require_dpop() {
+    let issuer = Issuer::okta().await;
+    let verifier = issuer.builder().require_dpop(true).build().unwrap();
+    let bearer = issuer.token_with(json!({}));
+    let verdict = verifier
+        .verify(&bearer)
+        .await
+        .map(|_| ())
+        .map_err(|r| r.reason());
+    assert_eq!(verdict, Err(RejectReason::DpopRequired));
+}
+
+/// RFC 6750 §3 / RFC 9449 §7.1: the challenge names the scheme the server
+/// accepts. With `require_dpop(true)` an invalid token sent as Bearer is
+/// answered `Bearer error="invalid_token"` (no `algs`), inviting a Bearer
+/// retry this server will never accept; a valid one gets a `DPoP`
+/// challenge.
+#[tokio::test]
+async fn require_dpop_never_challenges_with_bearer() {
+    let issuer = Issuer::okta().await;
+    let verifier = issuer.builder().require_dpop(true).build().unwrap();
+    let expired = issuer.token_with(json!({ "exp": now() - 600 }));
+    let refusal = verifier
+        .verify_request(&GET, &api_url(), &headers("Bearer", &expired, &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status(), StatusCode::UNAUTHORIZED);
+    let challenge = refusal.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(challenge.starts_with("DPoP "), "{challenge}");
+}
+
 #[tokio::test]
 async fn debug_shows_the_configuration_and_never_a_token() {
     let issuer = Issuer::okta().await;

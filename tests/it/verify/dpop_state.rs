@@ -2,14 +2,14 @@
 //! `DpopKey`, rotation and grace, full and failing stores (fail closed), a
 //! store shared by two verifiers.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use okta_auth::http::StatusCode;
 use okta_auth::verify::{
-    DEFAULT_NONCE_GRACE, DEFAULT_NONCE_ROTATION, MemoryNonceStore, MemoryReplayStore, NonceCheck,
-    NonceStore, RejectReason, ReplayStore,
+    DEFAULT_DPOP_PROOF_MAX_AGE, DEFAULT_LEEWAY, DEFAULT_NONCE_GRACE, DEFAULT_NONCE_ROTATION,
+    MemoryNonceStore, MemoryReplayStore, NonceCheck, NonceStore, RejectReason, ReplayStore,
 };
 use okta_auth::{AuthChallenge, DpopKey, Error};
 
@@ -201,13 +201,60 @@ async fn a_full_replay_store_refuses_new_proofs_and_never_forgets_old_ones() {
     for proof in &proofs[..3] {
         assert_eq!(verdict(proof).await, Err(RejectReason::ProofReplayed));
     }
-    // Entries expire once their proofs are too old to pass anyway.
-    skip(Duration::from_secs(62)).await;
+    // Past the max age the entries stay: a replica whose clock is behind
+    // by up to the leeway could still accept their proofs.
+    skip(DEFAULT_DPOP_PROOF_MAX_AGE + Duration::from_secs(2)).await;
+    assert_eq!(store.len(), 3);
+    // They expire once their proofs are too old to pass anywhere.
+    skip(DEFAULT_LEEWAY).await;
     assert!(store.is_empty());
     let fresh = key.proof(&GET, &url, None, Some(&token)).unwrap();
     verdict(&fresh).await.unwrap();
     // An old proof is refused by its iat, not let in by the emptied store.
     assert_eq!(verdict(&proofs[0]).await, Err(RejectReason::ProofIssuedAt));
+}
+
+/// A replay store that records the TTL it is asked to keep each proof for.
+#[derive(Debug, Default)]
+struct Recording(Mutex<Vec<Duration>>);
+
+#[async_trait]
+impl ReplayStore for Recording {
+    async fn first_use(&self, _: &str, ttl: Duration) -> Result<bool, Error> {
+        self.0.lock().unwrap().push(ttl);
+        Ok(true)
+    }
+}
+
+/// `dpop_proof_max_age` says "Proofs are remembered (for replay) this long
+/// plus the leeway". A fresh proof is remembered for max age + 1 s only:
+/// in a fleet sharing Redis, a replica whose clock is more than a second
+/// behind the one that recorded the proof still accepts it (its iat is
+/// still within its max age) after the key has expired — a replay the
+/// leeway (120 s of tolerated skew) was meant to cover.
+#[tokio::test]
+async fn a_proof_is_remembered_for_max_age_plus_leeway() {
+    let issuer = Issuer::okta().await;
+    let store = Arc::new(Recording::default());
+    let verifier = issuer
+        .builder()
+        .replay_store(store.clone())
+        .build()
+        .unwrap();
+    let key = DpopKey::generate();
+    let token = issuer.bound_token(key.thumbprint());
+    let url = api_url();
+    let h = headers(
+        "DPoP",
+        &token,
+        &[&key.proof(&GET, &url, None, Some(&token)).unwrap()],
+    );
+    verifier.verify_request(&GET, &url, &h).await.unwrap();
+    let ttl = store.0.lock().unwrap()[0];
+    assert!(
+        ttl >= DEFAULT_DPOP_PROOF_MAX_AGE + DEFAULT_LEEWAY,
+        "remembered for {ttl:?}, not max age + leeway"
+    );
 }
 
 #[tokio::test]

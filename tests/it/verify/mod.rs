@@ -6,7 +6,6 @@ mod concurrency;
 mod dpop_state;
 #[cfg(feature = "redis")]
 mod redis;
-mod review;
 mod rotation;
 mod support;
 mod table;

@@ -1,7 +1,7 @@
-//! `RedisReplayStore` against a real `redis-server` on loopback, started
-//! here (and killed on drop): a proof replayed from one verifier to
-//! another sharing the Redis is refused, a Redis that goes away or hangs
-//! fails closed, keys expire with their TTL.
+//! `RedisReplayStore` and `RedisNonceStore` against a real `redis-server`
+//! on loopback, started here (and killed on drop): a proof replayed from
+//! one verifier to another sharing the Redis is refused, a Redis that goes
+//! away, hangs or is slow fails closed, keys expire with their TTL.
 //!
 //! Skipped, with a message, where `redis-server` is not installed;
 //! `.ci/run` installs it and sets `OKTA_AUTH_REQUIRE_REDIS`, under which a
@@ -316,6 +316,78 @@ async fn verifiers_sharing_a_redis_accept_each_others_nonces() {
         assert_fails_closed(
             one.verify_request(&GET, &api, &request(Some(&nonce)))
                 .await
+                .unwrap_err(),
+        );
+    })
+    .await
+    .unwrap();
+}
+
+/// A TCP proxy to `port` on loopback that holds each read from the client
+/// for `delay` before passing it on: a slow Redis, answering every command
+/// late but within a longer command timeout. Its tasks end with the test's
+/// runtime.
+async fn slow_proxy(port: u16, delay: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(upstream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                    return;
+                };
+                let (mut from_redis, mut to_redis) = upstream.into_split();
+                let (mut from_client, mut to_client) = client.into_split();
+                let forward = async {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n @ 1..) = from_client.read(&mut buf).await {
+                        tokio::time::sleep(delay).await;
+                        if to_redis.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                let back = tokio::io::copy(&mut from_redis, &mut to_client);
+                let _ = tokio::join!(forward, back);
+            });
+        }
+    });
+    url
+}
+
+/// A nonce check takes up to five commands (four to rotate); each answered
+/// within the command timeout, they must still not add up past it: the
+/// whole check is bounded by the one timeout, and fails closed.
+#[tokio::test]
+async fn a_slow_redis_fails_a_nonce_check_closed_within_the_command_timeout() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    tokio::time::timeout(BOUND, async {
+        let issuer = Issuer::okta().await;
+        let timeout = Duration::from_millis(300);
+        // Each command takes 120 ms: a rotation's four take 480 ms.
+        let url = slow_proxy(redis.port, Duration::from_millis(120)).await;
+        let nonces = RedisNonceStore::connect(&url)
+            .await
+            .unwrap()
+            .command_timeout(timeout);
+        let verifier = issuer
+            .builder()
+            .dpop_nonces(Arc::new(nonces))
+            .build()
+            .unwrap();
+        verifier.load_keys().await.unwrap();
+        let key = DpopKey::generate();
+        // No nonce yet in Redis, none in the proof: a rotation, refused
+        // (not answered use_dpop_nonce after 480 ms).
+        let h = dpop_request(&issuer, &key);
+        let verdict =
+            tokio::time::timeout(timeout * 2, verifier.verify_request(&GET, &api_url(), &h)).await;
+        assert_fails_closed(
+            verdict
+                .expect("bounded by the command timeout")
                 .unwrap_err(),
         );
     })

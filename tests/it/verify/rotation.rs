@@ -8,6 +8,8 @@ use okta_auth::verify::{
     MIN_JWKS_REFETCH_INTERVAL, RejectReason,
 };
 use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::support::*;
 
@@ -274,4 +276,80 @@ async fn cache_control_max_age_is_honoured() {
         .await
         .unwrap();
     until_jwks_requests(&issuer, 2).await;
+}
+
+/// `http_client` says "a redirect is not followed by the default client and
+/// is an error either way". With a client of the caller's that follows
+/// redirects (reqwest's default), a key set endpoint that redirects elsewhere
+/// has its keys trusted: a token signed by the redirect target's key passes.
+/// So does a redirected metadata document naming another key set.
+#[tokio::test]
+async fn a_redirected_key_set_is_an_error_with_any_client() {
+    let server = MockServer::start().await;
+    let elsewhere = format!("{}/elsewhere", server.uri());
+    let other = Key::rotated(KID);
+    Mock::given(method("GET"))
+        .and(path("/elsewhere/keys"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/json")
+                .set_body_string(jwks_json(&[&other.jwk])),
+        )
+        .mount(&server)
+        .await;
+    // `default`: its metadata is served, its key set redirects elsewhere.
+    let default = format!("{}/oauth2/default", server.uri());
+    Mock::given(method("GET"))
+        .and(path(
+            "/oauth2/default/.well-known/oauth-authorization-server",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": default,
+            "jwks_uri": format!("{default}/v1/keys"),
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/oauth2/default/v1/keys"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{elsewhere}/keys")),
+        )
+        .mount(&server)
+        .await;
+    // `moved`: its metadata redirects to a document naming the other keys.
+    let moved = format!("{}/oauth2/moved", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/oauth2/moved/.well-known/oauth-authorization-server"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{elsewhere}/metadata")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/elsewhere/metadata"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": moved,
+            "jwks_uri": format!("{elsewhere}/keys"),
+        })))
+        .mount(&server)
+        .await;
+    for issuer in [&default, &moved] {
+        let verifier = AccessTokenVerifier::builder(issuer)
+            .audience(AUDIENCE)
+            .http_client(okta_auth::reqwest::Client::new())
+            .build()
+            .unwrap();
+        let now = now();
+        let token = other.sign(
+            &header(KID),
+            &json!({
+                "iss": issuer, "aud": AUDIENCE, "iat": now, "exp": now + 3600,
+                "cid": CLIENT_ID, "scp": [SCOPE], "sub": CLIENT_ID,
+            }),
+        );
+        let refusal = verifier.verify(&token).await.unwrap_err();
+        assert_eq!(refusal.reason(), RejectReason::KeysUnavailable, "{issuer}");
+        let cause = refusal.error().expect("the cause").to_string();
+        assert!(cause.contains("redirect"), "{issuer}: {cause}");
+    }
 }

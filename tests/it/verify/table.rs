@@ -670,3 +670,38 @@ async fn every_token_and_proof_gets_its_verdict() {
     let metadata = "/oauth2/default/.well-known/oauth-authorization-server";
     assert_eq!(issuer.requests(metadata).await, 2);
 }
+
+/// RFC 3986 §2.1: a percent-encoding is `%` HEXDIG HEXDIG. `%+a` is not
+/// one (Rust's `from_str_radix` takes a leading `+`), so a proof for
+/// `/orders/a%+a` must not pass for `/orders/a%0A`, another resource.
+#[tokio::test]
+async fn htu_percent_plus_is_not_an_escape() {
+    let issuer = Issuer::okta().await;
+    let verifier = issuer.builder().build().unwrap();
+    let ec = Key::ec("dpop");
+    let bound = issuer.bound_token(&ec.thumbprint());
+    for (htu, request) in [
+        (
+            "https://api.example.com/orders/a%+a",
+            "https://api.example.com/orders/a%0A",
+        ),
+        (
+            "https://api.example.com/orders/a%0a",
+            "https://api.example.com/orders/a%+a",
+        ),
+    ] {
+        let url: okta_auth::url::Url = request.parse().unwrap();
+        let p = proof(&ec, &bound, json!({ "htu": htu }));
+        let h = headers("DPoP", &bound, &[&p]);
+        let verdict = verifier
+            .verify_request(&GET, &url, &h)
+            .await
+            .map(|_| ())
+            .map_err(|r| r.reason());
+        assert_eq!(
+            verdict,
+            Err(RejectReason::ProofUrl),
+            "{htu} accepted for {request}"
+        );
+    }
+}
