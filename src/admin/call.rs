@@ -2,6 +2,9 @@
 //! the org (its span, the `429` retries, the body cap, Okta's errors), a
 //! JSON answer, the pages of a list, and the ids that go into paths.
 
+use std::collections::HashSet;
+use std::fmt;
+
 use http::header::{ACCEPT, CONTENT_TYPE, LINK};
 use http::{HeaderMap, Method, StatusCode};
 use reqwest::{Request, Response};
@@ -85,10 +88,12 @@ impl OktaAdmin {
                 });
             }
             let headers = resp.headers().clone();
+            let answered = resp.url().clone();
             let body = wire::read_body_limited(resp, MAX_RESPONSE_BYTES).await?;
             if status.is_success() {
                 return Ok(Answer {
                     status,
+                    url: answered,
                     headers,
                     body,
                 });
@@ -140,32 +145,52 @@ impl OktaAdmin {
         self.call(method, path, None::<&()>).await.map(drop)
     }
 
-    /// Every item of a list, following `Link: rel="next"` (within the org,
-    /// at most [`MAX_PAGES`] pages).
+    /// Every item of a list, following `Link: rel="next"` (see
+    /// [`next_page`]) for at most [`MAX_PAGES`] pages. A next link that
+    /// cannot be followed (another origin, not a URL) or that names a page
+    /// this list has fetched already is an [`Error::MalformedResponse`]:
+    /// the list is never returned short as if complete.
     pub(crate) async fn list<T: DeserializeOwned>(
         &self,
         mut url: Url,
         what: &str,
     ) -> Result<Vec<T>, Error> {
         let mut items = Vec::new();
+        let mut fetched = HashSet::new();
         for _ in 0..MAX_PAGES {
+            fetched.insert(url.clone());
             let answer = self.exchange(Method::GET, url, None).await?;
+            // Where a redirect within the org led is fetched too.
+            fetched.insert(answer.url.clone());
             items.extend(answer.json::<Vec<T>>(what)?);
-            match next_page(&answer.headers, &self.inner.org) {
-                Some(next) => url = next,
+            let next = next_page(&answer.headers, &answer.url, &self.inner.org)
+                .map_err(|reason| list_error(what, reason))?;
+            match next {
                 None => return Ok(items),
+                Some(next) if fetched.contains(&next) => {
+                    // The path only: the query holds the cursor.
+                    let reason = format!(
+                        "its next link repeats a page already fetched ({})",
+                        next.path()
+                    );
+                    return Err(list_error(what, reason));
+                }
+                Some(next) => url = next,
             }
         }
-        Err(Error::MalformedResponse {
-            status: Some(StatusCode::OK),
-            reason: format!("the list has more than {MAX_PAGES} pages"),
-        })
+        Err(list_error(
+            what,
+            format!("it has more than {MAX_PAGES} pages"),
+        ))
     }
 }
 
 /// A `2xx` answer.
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
+    /// The URL that answered (after redirects within the org), the base of
+    /// a relative `Link` target.
+    pub(crate) url: Url,
     pub(crate) headers: HeaderMap,
     /// Zeroized when dropped: an app object can hold a client secret.
     pub(crate) body: Zeroizing<Vec<u8>>,
@@ -220,9 +245,22 @@ pub(crate) fn id<'s>(s: &'s str, what: &str) -> Result<&'s str, Error> {
     }
 }
 
-/// The `rel="next"` target of the `Link` headers, if it is within the org.
-fn next_page(headers: &HeaderMap, org: &OrgUrl) -> Option<Url> {
-    headers
+/// The error that stops a list of `what` (`a list of apps`): Okta's `200`
+/// whose paging cannot be trusted.
+fn list_error(what: &str, reason: impl fmt::Display) -> Error {
+    Error::MalformedResponse {
+        status: Some(StatusCode::OK),
+        reason: format!("{what} cannot be read whole: {reason}"),
+    }
+}
+
+/// The `rel="next"` target of the `Link` headers, resolved against `base`,
+/// the URL that answered (RFC 8288 §3.2: a target may be relative): `None`
+/// on the last page. A target that is not a URL, or that is not on the
+/// org's origin (following it would send the credentials there), is an
+/// error, never a last page. Errors name an origin at most, never a query.
+fn next_page(headers: &HeaderMap, base: &Url, org: &OrgUrl) -> Result<Option<Url>, String> {
+    let target = headers
         .get_all(LINK)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -233,10 +271,21 @@ fn next_page(headers: &HeaderMap, org: &OrgUrl) -> Option<Url> {
                 let p = p.trim();
                 p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
             });
-            next.then(|| Url::parse(target).ok())
-                .flatten()
-                .filter(|url| org.is_same_origin(url))
-        })
+            next.then_some(target)
+        });
+    let Some(target) = target else {
+        return Ok(None);
+    };
+    let url = base
+        .join(target.trim())
+        .map_err(|_| "its next link is not a url".to_owned())?;
+    if !org.is_same_origin(&url) {
+        return Err(format!(
+            "its next link leads to another origin ({}), which is not followed",
+            url.origin().ascii_serialization()
+        ));
+    }
+    Ok(Some(url))
 }
 
 #[cfg(test)]
@@ -259,6 +308,13 @@ mod tests {
         }
     }
 
+    fn next(link: &str) -> Result<Option<String>, String> {
+        let mut h = HeaderMap::new();
+        h.append(LINK, link.parse().unwrap());
+        let base = Url::parse("https://example.okta.com/api/v1/apps?limit=20").unwrap();
+        next_page(&h, &base, &org()).map(|url| url.map(String::from))
+    }
+
     #[test]
     fn the_next_page_is_followed_within_the_org_only() {
         let mut h = HeaderMap::new();
@@ -274,18 +330,49 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
+        let base = org().endpoint("api/v1/apps");
         assert_eq!(
-            next_page(&h, &org()).unwrap().as_str(),
+            next_page(&h, &base, &org()).unwrap().unwrap().as_str(),
             "https://example.okta.com/api/v1/apps?after=0oa9&limit=20"
         );
-        let mut h = HeaderMap::new();
-        h.insert(
-            LINK,
-            "<https://a.example/x>; rel=\"self\", <https://evil.example/api/v1/apps>; rel=\"next\""
-                .parse()
-                .unwrap(),
+        assert_eq!(next_page(&HeaderMap::new(), &base, &org()), Ok(None));
+        assert_eq!(next("<https://a.example/x>; rel=\"self\""), Ok(None));
+    }
+
+    #[test]
+    fn a_relative_next_link_is_resolved_against_the_page_that_gave_it() {
+        for (link, url) in [
+            (
+                "</api/v1/apps?after=0oa9>; rel=next",
+                "https://example.okta.com/api/v1/apps?after=0oa9",
+            ),
+            (
+                "<?after=0oa9>; rel=\"next\"",
+                "https://example.okta.com/api/v1/apps?after=0oa9",
+            ),
+            (
+                "<apps?after=0oa9>; rel=\"next\"",
+                "https://example.okta.com/api/v1/apps?after=0oa9",
+            ),
+        ] {
+            assert_eq!(next(link), Ok(Some(url.to_owned())), "{link}");
+        }
+    }
+
+    #[test]
+    fn a_next_link_elsewhere_is_an_error_naming_the_origin_only() {
+        for link in [
+            "<https://a.example/x>; rel=\"self\", <https://evil.example/api/v1/apps?after=secret>; rel=\"next\"",
+            "<//evil.example/api/v1/apps?after=secret>; rel=\"next\"",
+            "<http://example.okta.com/api/v1/apps?after=secret>; rel=\"next\"",
+        ] {
+            let e = next(link).unwrap_err();
+            assert!(e.contains("another origin"), "{e}");
+            assert!(!e.contains("secret") && !e.contains("/api"), "{e}");
+        }
+        assert_eq!(
+            next("<http://[::1>; rel=\"next\"").unwrap_err(),
+            "its next link is not a url"
         );
-        assert_eq!(next_page(&h, &org()), None);
-        assert_eq!(next_page(&HeaderMap::new(), &org()), None);
     }
 }

@@ -29,8 +29,11 @@
 //!   runs in a `debug` span `okta_admin_call` (`method`, `path` without the
 //!   query, then `status` and `retries`, the authorization retries; never a
 //!   credential), reads at most [`MAX_RESPONSE_BYTES`] of an answer, and a
-//!   list follows `Link: rel="next"` within the org, at most [`MAX_PAGES`]
-//!   pages. Ids that go into paths must be Okta ids (letters, digits, `-`,
+//!   list follows `Link: rel="next"` (a relative target resolved against
+//!   the page's URL) within the org, at most [`MAX_PAGES`] pages; a next
+//!   link elsewhere, or to a page already fetched, is an
+//!   [`Error::MalformedResponse`](crate::Error::MalformedResponse), never
+//!   a short list. Ids that go into paths must be Okta ids (letters, digits, `-`,
 //!   `_`), so no argument can change the path.
 //! - **Errors.** A non-`2xx` answer is the crate's [`Error`](crate::Error):
 //!   an [`Error::OAuth`](crate::Error::OAuth) whose

@@ -73,9 +73,9 @@ pub use yaml::{MAX_CONFIG_FILE_BYTES, MAX_YAML_DEPTH};
 /// | `OKTA_CLIENT_AUTHORIZATIONMODE` | `okta.client.authorizationMode` | `SSWS` or `PrivateKey` |
 /// | `OKTA_CLIENT_TOKEN` | `okta.client.token` | API token (SSWS) |
 /// | `OKTA_CLIENT_CLIENTID` | `okta.client.clientId` | service app client id |
-/// | `OKTA_CLIENT_SCOPES` | `okta.client.scopes` | comma- or space-separated, or a YAML list |
+/// | `OKTA_CLIENT_SCOPES` | `okta.client.scopes` | comma- or space-separated, or a YAML list (its items split the same way); none at all is unset |
 /// | `OKTA_CLIENT_PRIVATEKEY` | `okta.client.privateKey` | PEM or JWK text, or a file path |
-/// | `OKTA_CLIENT_PRIVATEKEYID` | `okta.client.privateKeyId` | the key's `kid` |
+/// | `OKTA_CLIENT_PRIVATEKEYID` | `okta.client.privateKeyId` | the key's `kid`, when the key does not carry one |
 /// | `OKTA_CLIENT_PROXY_HOST` | `okta.client.proxy.host` | proxy host name or address, or an `http(s)://` URL |
 /// | `OKTA_CLIENT_PROXY_PORT` | `okta.client.proxy.port` | proxy port |
 /// | `OKTA_CLIENT_PROXY_USERNAME` | `okta.client.proxy.username` | proxy basic-auth user |
@@ -243,7 +243,7 @@ impl OktaConfig {
 
     /// Sets the private key, already parsed (from a secret store, say, or
     /// generated). A [`private_key_id`](Self::private_key_id) applies only
-    /// when the key has no `kid` of its own. Overrides files, environment
+    /// when the key has no `kid` of its own, as for a key given as text. Overrides files, environment
     /// and an earlier [`private_key`](Self::private_key). Defaults to what
     /// they say.
     pub fn signing_key(mut self, key: SigningKey) -> Self {
@@ -251,8 +251,10 @@ impl OktaConfig {
         self
     }
 
-    /// Sets the private key's `kid`. Overrides files and
-    /// environment. Defaults to what they say.
+    /// Sets the private key's `kid`, used when the key carries none (a PEM
+    /// key; a JWK or a [`SigningKey`] with a `kid` keeps its own, and a
+    /// different setting is ignored with a `tracing` warning). Overrides
+    /// files and environment. Defaults to what they say.
     pub fn private_key_id(mut self, kid: impl Into<String>) -> Self {
         self.private_key_id = Some(code(kid.into(), "private_key_id"));
         self

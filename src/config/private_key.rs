@@ -43,61 +43,89 @@ impl fmt::Debug for KeyValue {
 }
 
 impl OktaConfig {
-    /// The signing key the settings name, with their `kid` if one is set
-    /// (for a parsed key, only if it has none).
+    /// The signing key the settings name, under its own `kid` if it
+    /// carries one, else under the private key id setting's (see
+    /// [`Self::with_key_id`]).
     pub(super) fn read_signing_key(&self) -> Result<SigningKey, Error> {
         let setting = self
             .private_key
             .as_ref()
             .ok_or_else(|| self.missing("a private key", Name::PrivateKey))?;
-        let text = match &setting.value {
-            KeyValue::Parsed(key) => {
-                return Ok(match (&self.private_key_id, key.kid()) {
-                    (Some(kid), None) => key.clone().with_kid(kid.value.clone()),
-                    _ => key.clone(),
-                });
-            }
-            KeyValue::Text(text) => text,
+        let key = match &setting.value {
+            KeyValue::Parsed(key) => key.clone(),
+            KeyValue::Text(text) => self.parse_key_text(setting, text)?,
         };
-        let value = unquote(text.expose_secret().trim());
-        let key = if looks_like_key_text(value) {
-            SigningKey::parse(value)
-                .map_err(|e| setting.error(format_args!("is not a usable private key: {e}")))?
-        } else {
-            let (path, note) = self.key_path(setting, value)?;
-            // Never echo the value: what looks like a path may be key
-            // material in a form we do not recognise (base64 of a PEM, say).
-            // Once it opens as a file, it is a path, and errors name it.
-            // The bytes are zeroized on drop.
-            let bytes = read_capped(&path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
-                ReadError::Io(e) => {
-                    let note = note.map(|n| format!("; {n}")).unwrap_or_default();
-                    setting.error(format_args!(
-                        "is neither PEM or JWK key text nor the path of a readable key file ({}{note})",
-                        e.kind()
-                    ))
+        Ok(self.with_key_id(key))
+    }
+
+    /// `key` with the private key id setting as its `kid` when it carries
+    /// none (PEM has no `kid`). A key's own `kid` (a JWK's, a parsed key's)
+    /// wins over the setting from any layer, which may be stale: a setting
+    /// that differs from it is ignored, with a warning naming both `kid`s
+    /// (not secrets) and the setting.
+    fn with_key_id(&self, key: SigningKey) -> SigningKey {
+        let Some(setting) = &self.private_key_id else {
+            return key;
+        };
+        match key.kid().filter(|own| !own.is_empty()) {
+            None => key.with_kid(setting.value.clone()),
+            Some(own) => {
+                if own != setting.value {
+                    tracing::warn!(
+                        key_kid = own,
+                        ignored_kid = setting.value.as_str(),
+                        setting = %setting.origin,
+                        "the private key carries its own kid {own:?}, which is used: {} \
+                         ({:?}) is ignored",
+                        setting.origin,
+                        setting.value,
+                    );
                 }
-                ReadError::TooLarge => setting.error(format_args!(
-                    "names {}, which is larger than {MAX_KEY_FILE_BYTES} bytes, the most a key \
-                     file may have (config::MAX_KEY_FILE_BYTES)",
-                    path.display()
-                )),
-            })?;
-            let text = std::str::from_utf8(&bytes).map_err(|_| {
+                key
+            }
+        }
+    }
+
+    /// A key given as text: PEM or JWK key text, or the path of a key file.
+    fn parse_key_text(
+        &self,
+        setting: &Setting<KeyValue>,
+        text: &SecretString,
+    ) -> Result<SigningKey, Error> {
+        let value = unquote(text.expose_secret().trim());
+        if looks_like_key_text(value) {
+            return SigningKey::parse(value)
+                .map_err(|e| setting.error(format_args!("is not a usable private key: {e}")));
+        }
+        let (path, note) = self.key_path(setting, value)?;
+        // Never echo the value: what looks like a path may be key
+        // material in a form we do not recognise (base64 of a PEM, say).
+        // Once it opens as a file, it is a path, and errors name it.
+        // The bytes are zeroized on drop.
+        let bytes = read_capped(&path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
+            ReadError::Io(e) => {
+                let note = note.map(|n| format!("; {n}")).unwrap_or_default();
                 setting.error(format_args!(
-                    "names {}, which is not a key file: it is not UTF-8 text",
-                    path.display()
+                    "is neither PEM or JWK key text nor the path of a readable key file ({}{note})",
+                    e.kind()
                 ))
-            })?;
-            SigningKey::parse(text).map_err(|e| {
-                setting.error(format_args!(
-                    "names a file that is not a usable private key: {e}"
-                ))
-            })?
-        };
-        Ok(match &self.private_key_id {
-            Some(kid) => key.with_kid(kid.value.clone()),
-            None => key,
+            }
+            ReadError::TooLarge => setting.error(format_args!(
+                "names {}, which is larger than {MAX_KEY_FILE_BYTES} bytes, the most a key \
+                 file may have (config::MAX_KEY_FILE_BYTES)",
+                path.display()
+            )),
+        })?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            setting.error(format_args!(
+                "names {}, which is not a key file: it is not UTF-8 text",
+                path.display()
+            ))
+        })?;
+        SigningKey::parse(text).map_err(|e| {
+            setting.error(format_args!(
+                "names a file that is not a usable private key: {e}"
+            ))
         })
     }
 }

@@ -59,23 +59,47 @@ pub(super) fn code<T>(value: T, setter: &'static str) -> Setting<T> {
     }
 }
 
-/// Scopes as text: comma- or space-separated.
-pub(super) fn split_scopes(text: &str) -> Vec<String> {
-    text.split(|c: char| c == ',' || c.is_whitespace())
+/// The scopes setting from `origin`: text or the items of a YAML list,
+/// each split on commas and whitespace (an Okta scope holds neither). No
+/// scope at all (`""`, `","`, `[]`) is unset, like an empty value of any
+/// other setting, so a lower layer's scopes stay.
+pub(super) fn scopes<'a>(
+    items: impl IntoIterator<Item = &'a str>,
+    origin: Origin,
+) -> Option<Setting<Vec<String>>> {
+    let value: Vec<String> = items
+        .into_iter()
+        .flat_map(|item| item.split(|c: char| c == ',' || c.is_whitespace()))
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-        .collect()
+        .collect();
+    (!value.is_empty()).then_some(Setting { value, origin })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn split(items: &[&str]) -> Option<Vec<String>> {
+        scopes(items.iter().copied(), Origin::Env("OKTA_CLIENT_SCOPES")).map(|s| s.value)
+    }
+
     #[test]
     fn scopes_split_on_commas_and_spaces() {
         assert_eq!(
-            split_scopes(" okta.users.read, okta.groups.read okta.apps.read,,"),
+            split(&[" okta.users.read, okta.groups.read okta.apps.read,,"]).unwrap(),
             ["okta.users.read", "okta.groups.read", "okta.apps.read"]
         );
+        assert_eq!(
+            split(&["okta.users.read,okta.groups.read", " okta.apps.read "]).unwrap(),
+            ["okta.users.read", "okta.groups.read", "okta.apps.read"]
+        );
+    }
+
+    #[test]
+    fn no_scope_at_all_is_unset() {
+        for empty in [&[][..], &[""], &[","], &[" , "], &["", ","]] {
+            assert_eq!(split(empty), None, "{empty:?}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use super::connection::Raw;
 use super::hints::Hint;
 use super::names::{ENV_PREFIX, Name};
 use super::private_key::KeyValue;
-use super::setting::{Origin, Setting, overlay, split_scopes};
+use super::setting::{Origin, Setting, overlay, scopes};
 
 /// `OKTA_CLIENT_ORGURL`: the org URL.
 pub const ENV_ORG_URL: &str = "OKTA_CLIENT_ORGURL";
@@ -22,11 +22,13 @@ pub const ENV_AUTHORIZATION_MODE: &str = "OKTA_CLIENT_AUTHORIZATIONMODE";
 pub const ENV_TOKEN: &str = "OKTA_CLIENT_TOKEN";
 /// `OKTA_CLIENT_CLIENTID`: a service app's client id.
 pub const ENV_CLIENT_ID: &str = "OKTA_CLIENT_CLIENTID";
-/// `OKTA_CLIENT_SCOPES`: scopes, comma- or space-separated.
+/// `OKTA_CLIENT_SCOPES`: scopes, comma- or space-separated (none at all, as
+/// in `,`, is unset).
 pub const ENV_SCOPES: &str = "OKTA_CLIENT_SCOPES";
 /// `OKTA_CLIENT_PRIVATEKEY`: PEM or JWK text, or the path of a file holding it.
 pub const ENV_PRIVATE_KEY: &str = "OKTA_CLIENT_PRIVATEKEY";
-/// `OKTA_CLIENT_PRIVATEKEYID`: the `kid` of the private key.
+/// `OKTA_CLIENT_PRIVATEKEYID`: the `kid` of the private key, when the key
+/// does not carry one.
 pub const ENV_PRIVATE_KEY_ID: &str = "OKTA_CLIENT_PRIVATEKEYID";
 /// `OKTA_CLIENT_PROXY_HOST`: the proxy's host name or address, or its URL.
 pub const ENV_PROXY_HOST: &str = "OKTA_CLIENT_PROXY_HOST";
@@ -172,10 +174,9 @@ impl OktaConfig {
         overlay(&mut self.client_id, sources.get(ENV_CLIENT_ID));
         overlay(
             &mut self.scopes,
-            sources.get(ENV_SCOPES).map(|s| Setting {
-                value: split_scopes(&s.value),
-                origin: s.origin,
-            }),
+            sources
+                .get(ENV_SCOPES)
+                .and_then(|s| scopes([s.value.as_str()], s.origin)),
         );
         overlay(
             &mut self.private_key,

@@ -15,7 +15,7 @@ use super::hints::yaml_hints;
 use super::names::Name;
 use super::private_key::KeyValue;
 use super::read::{ReadError, read_capped};
-use super::setting::{Origin, Setting, overlay, split_scopes};
+use super::setting::{Origin, Setting, overlay, scopes};
 use super::sources::raw;
 use super::yaml_depth::nesting_depth_exceeds;
 use crate::error::Error;
@@ -216,15 +216,13 @@ impl OktaConfig {
             &mut self.client_id,
             set(client.client_id, "okta.client.clientId"),
         );
-        let scopes = client.scopes.map(|s| match s {
-            YamlScopes::List(list) => list,
-            YamlScopes::Text(text) => split_scopes(&text),
-        });
+        let scopes_at =
+            |items: &[String]| scopes(items.iter().map(String::as_str), at("okta.client.scopes"));
         overlay(
             &mut self.scopes,
-            scopes.map(|value| Setting {
-                value,
-                origin: at("okta.client.scopes"),
+            client.scopes.and_then(|s| match s {
+                YamlScopes::List(list) => scopes_at(&list),
+                YamlScopes::Text(text) => scopes_at(&[text]),
             }),
         );
         overlay(

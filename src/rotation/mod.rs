@@ -14,7 +14,9 @@
 //!    its `kid` is already there and active; activated when it is there but
 //!    inactive. A *different* key under the new `kid` is an error (Okta's
 //!    `kid`s are unique), and so is an app that already holds
-//!    [`MAX_APP_KEYS`] keys (refused before anything is sent).
+//!    [`MAX_APP_KEYS`] keys, or one that holds neither the new key nor a
+//!    key with the old `kid` (a wrong old `kid`: the real old key would
+//!    stay active), all refused before anything is sent.
 //! 2. **Switch**: [`ServiceAppSource::rotate_key`](crate::ServiceAppSource::rotate_key) — from now on every clone
 //!    of the live source signs its token requests with the new key. Only
 //!    once the app lists the new key as active; skipped when the source

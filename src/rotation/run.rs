@@ -150,17 +150,23 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
-    use crate::admin::AppKey;
+    use crate::admin::{AppKey, Status};
     use crate::jose::Jwk;
     use crate::org::OrgUrl;
 
-    /// An app with no keys at all.
-    struct NoKeys;
+    /// An app holding the old key (`kid` `old`) alone, whose writes all
+    /// time out.
+    struct OldKeyOnly;
 
     #[async_trait]
-    impl KeyRegistry for NoKeys {
+    impl KeyRegistry for OldKeyOnly {
         async fn list_keys(&self, _: &str) -> Result<Vec<AppKey>, Error> {
-            Ok(Vec::new())
+            Ok(vec![AppKey {
+                id: "pksOld".into(),
+                kid: Some("old".into()),
+                status: Status::Active,
+                jwk: None,
+            }])
         }
         async fn add_key(&self, _: &str, _: &Jwk) -> Result<AppKey, Error> {
             Err(Error::Timeout)
@@ -189,7 +195,7 @@ mod tests {
             .unwrap();
         let rotation =
             KeyRotation::for_source(&source, SigningKey::generate_p256().with_kid("new")).unwrap();
-        let registry: &dyn KeyRegistry = &NoKeys;
+        let registry: &dyn KeyRegistry = &OldKeyOnly;
         assert_send(&rotation.run(registry, &source));
         assert_send(&rotation.run_step(RotationStep::Prove, registry, &source));
         assert_eq!(
@@ -215,7 +221,7 @@ mod tests {
             .unwrap();
         let rotation =
             KeyRotation::for_source(&source, SigningKey::generate_p256().with_kid("new")).unwrap();
-        let error = rotation.run(&NoKeys, &source).await.unwrap_err();
+        let error = rotation.run(&OldKeyOnly, &source).await.unwrap_err();
         assert_eq!(
             error.to_string(),
             "key rotation of app 0oaApp stopped at the add key step"

@@ -25,6 +25,16 @@ impl KeyRotation {
             registry.activate_key(&self.app_id, &key.id).await?;
             return Ok(StepReport::done(STEP, "on the app already, activated"));
         }
+        // Neither key on the app: not a re-run of a finished rotation (the
+        // old key gone, the new one there) but a wrong old kid, whose real
+        // key would stay active while the report says it is gone.
+        if self.old_on(&keys).is_none() {
+            return Err(Error::Config(format!(
+                "the app holds no key with the old kid {}: name the key to retire by the kid \
+                 it has on the app (nothing was changed)",
+                self.old_kid
+            )));
+        }
         if keys.len() >= MAX_APP_KEYS {
             return Err(Error::Config(format!(
                 "the app holds {MAX_APP_KEYS} keys, Okta's maximum: delete an inactive one first"

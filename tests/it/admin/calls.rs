@@ -7,7 +7,7 @@ use std::time::Duration;
 use okta_auth::admin::{AdminRole, Status};
 use okta_auth::http::{Method, StatusCode};
 use okta_auth::testing::{AdminRoute, Fault, MockOkta};
-use okta_auth::{ApiTokenSource, OktaAdmin, SigningKey, USER_AGENT};
+use okta_auth::{ApiTokenSource, Error, OktaAdmin, SigningKey, USER_AGENT};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -299,17 +299,138 @@ async fn lists_follow_next_links_within_the_org() {
     .http_client(http())
     .build()
     .unwrap();
-    let ids: Vec<String> = admin
-        .list_apps(None)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
-    assert_eq!(
-        ids,
-        ["0oa1", "0oa2", "0oa3"],
-        "another origin's page is not asked for"
+    // Another origin's page is not asked for (`.expect(1)` on each of the
+    // org's), and the list is an error, not the two pages seen as if whole.
+    let error = admin.list_apps(None).await.unwrap_err();
+    assert!(
+        matches!(error, Error::MalformedResponse { .. }) && !error.is_transient(),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("another origin (https://elsewhere.example)"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("0oa3"),
+        "the cursor is not shown: {message}"
+    );
+}
+
+/// An admin of a wiremock server, with the API token.
+fn admin_for(server: &MockServer) -> OktaAdmin {
+    OktaAdmin::builder(
+        server.uri().parse().unwrap(),
+        ApiTokenSource::new(ADMIN_TOKEN).unwrap(),
+    )
+    .http_client(http())
+    .build()
+    .unwrap()
+}
+
+fn api_token(id: &str) -> serde_json::Value {
+    serde_json::json!({ "id": id, "name": format!("token {id}"), "userId": "00u1" })
+}
+
+/// A page `after=00T1` holding the second token, for the first page to
+/// point at.
+async fn second_page(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-tokens"))
+        .and(query_param("after", "00T1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json([api_token("00T2")]))
+        .expect(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+/// RFC 8288 lets a `Link` target be a relative reference, resolved against
+/// the URL that answered. It used to be dropped, and the list came back as
+/// if complete: the caller (an incident responder listing API tokens to
+/// revoke) never learnt that a page was skipped. Now it is resolved and,
+/// being on the org's origin, followed.
+#[tokio::test]
+async fn a_relative_next_link_is_followed_or_refused_never_dropped() {
+    let server = MockServer::start().await;
+    second_page(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-tokens"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json([api_token("00T1")])
+                .append_header("link", "</api/v1/api-tokens?after=00T1>; rel=\"next\""),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Resolved against the page's URL, on the org's origin: followed.
+    let tokens = admin_for(&server).list_api_tokens().await.unwrap();
+    let ids: Vec<_> = tokens.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["00T1", "00T2"], "a page was silently skipped");
+}
+
+/// A `rel="next"` on another origin is not followed (the token would go
+/// there), and the list is an error rather than `Ok` with only the pages
+/// seen, a truncated list that looks complete.
+#[tokio::test]
+async fn a_next_link_to_another_origin_is_an_error_not_a_short_list() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-tokens"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json([api_token("00T1")])
+                .append_header(
+                    "link",
+                    "<https://elsewhere.example/api/v1/api-tokens?after=00T1>; rel=\"next\"",
+                ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let result = admin_for(&server).list_api_tokens().await;
+    assert!(
+        result.is_err(),
+        "a list whose next page could not be fetched came back as complete: {result:?}"
+    );
+}
+
+/// A server that answers every page with a `rel="next"` to the very same
+/// URL (the same `after` twice) used to be asked for that page
+/// [`okta_auth::admin::MAX_PAGES`] times, spending 50 calls of the rate
+/// limit bucket before an error that said "more than 50 pages". A repeated
+/// page is an error at the second page; the error names its path, not the
+/// cursor.
+#[tokio::test]
+async fn the_same_cursor_twice_stops_the_list_at_once() {
+    let server = MockServer::start().await;
+    let link = format!(
+        "<{}/api/v1/api-tokens?after=00T1>; rel=\"next\"",
+        server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-tokens"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json([api_token("00T1")])
+                .append_header("link", link.as_str()),
+        )
+        .mount(&server)
+        .await;
+    let result = admin_for(&server).list_api_tokens().await;
+    assert!(result.is_err());
+    let calls = server.received_requests().await.unwrap().len();
+    assert!(
+        calls <= 3,
+        "the same page was fetched {calls} times before giving up"
+    );
+    // The first page, then `after=00T1` once; its link names it again.
+    assert_eq!(calls, 2);
+    let message = result.unwrap_err().to_string();
+    assert!(
+        message.contains("repeats a page already fetched (/api/v1/api-tokens)"),
+        "{message}"
     );
 }
 

@@ -91,6 +91,44 @@ async fn a_new_kid_taken_by_another_key_is_refused() {
     assert_eq!(source.signing_key().unwrap().kid(), Some(OLD_KID));
 }
 
+/// An old kid the app does not hold, while the new key is not on the app
+/// either, is a wrong kid, not a finished rotation run again: it used to
+/// add and switch to the new key and report the old key's steps as
+/// "skipped: not on the app", leaving the real old key active. Refused at
+/// the add step, naming the kid, before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_kid_the_app_does_not_hold_is_refused_before_anything_changes() {
+    let (okta, source) = org(false).await;
+    let registry = Registry::new(&okta);
+    let original = keys(&okta);
+
+    let rotation = KeyRotation::new(CLIENT_ID, "orders-2023", new_key()).unwrap();
+    let error = rotation.run(&registry, &source).await.unwrap_err();
+    let (at, cause) = stopped(&error);
+    assert_eq!(at, RotationStep::AddKey);
+    assert!(
+        cause.contains("no key with the old kid orders-2023"),
+        "{cause}"
+    );
+    assert!(!error.is_transient());
+    let Error::Rotation(e) = &error else {
+        unreachable!()
+    };
+    assert!(e.report().steps.is_empty(), "{error:?}");
+    assert_eq!(keys(&okta), original);
+    assert_eq!(count(&okta, Method::POST, ""), 0, "nothing written");
+    assert_eq!(source.signing_key().unwrap().kid(), Some(OLD_KID));
+    assert_eq!(okta.token_requests(CLIENT_ID), 0);
+
+    // With the right kid the same rotation goes through, and once done
+    // (the old key gone, the new one there) it runs again as before.
+    let rotation = KeyRotation::new(CLIENT_ID, OLD_KID, new_key()).unwrap();
+    rotation.run(&registry, &source).await.unwrap();
+    assert_eq!(keys(&okta), rotated());
+    let again = rotation.run(&registry, &source).await.unwrap();
+    assert_eq!(again.done(), [RotationStep::Prove]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_new_key_found_inactive_is_activated_not_added_again() {
     let (okta, source) = org(false).await;
