@@ -17,9 +17,6 @@ use super::state::{ReceivedRequest, Shared, State};
 /// The wiremock responder for `/api/v1/…`.
 pub(crate) struct ApiEndpoint(pub(crate) Arc<Shared>);
 
-/// The `algs` a `DPoP` challenge lists.
-const DPOP_ALGS: &str = "ES256 ES384 RS256 RS384 RS512 PS256 PS384 PS512";
-
 /// A request as logged (with its DPoP proof decoded, if any), before the
 /// endpoint adds what it learned.
 pub(crate) fn received(request: &Request) -> ReceivedRequest {
@@ -86,10 +83,11 @@ fn serve(shared: &Shared, state: &mut State, request: &Request, now: u64) -> Rep
     }
 }
 
-/// Okta's 401: `E0000011` with a challenge in the scheme used.
+/// Okta's 401: `E0000011` with a challenge in the scheme used; a `DPoP`
+/// one lists the algorithms proofs may use ([`proof::ALGORITHMS`]).
 fn unauthorized(shared: &Shared, scheme: &str, error: &str, description: &str) -> Reply {
     let algs = if scheme == "DPoP" {
-        format!(" algs=\"{DPOP_ALGS}\",")
+        format!(" algs=\"{}\",", proof::ALGORITHMS.join(" "))
     } else {
         String::new()
     };

@@ -106,7 +106,9 @@ impl ServiceApp {
         self
     }
 
-    /// The lifetime of issued access tokens (`expires_in`). Defaults to
+    /// The lifetime of issued access tokens (`expires_in`); one reaching
+    /// past the largest `exp` a JWT holds (`i64::MAX` unix seconds, so
+    /// [`Duration::MAX`] means "never") is cut to end there. Defaults to
     /// [`DEFAULT_TOKEN_LIFETIME`].
     pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
         self.token_lifetime = lifetime;

@@ -13,8 +13,9 @@ use super::jwt;
 use crate::jose::Jwk;
 
 /// How far ahead a client assertion's `exp` may be: 1 hour. An assertion
-/// whose `exp - iat` is 3600 s or more is rejected too, as Okta does under
-/// slight clock skew.
+/// whose `exp - iat` (`exp - now` on the fake org's clock, without `iat`)
+/// is 3600 s or more is rejected too, as Okta does under slight clock
+/// skew.
 pub const OKTA_MAX_ASSERTION_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// The clock skew tolerated on `iat` (assertions and proofs) and `exp`:
@@ -89,8 +90,12 @@ pub(crate) fn verify(
         ),
     };
     let (limit, skew) = (OKTA_MAX_ASSERTION_LIFETIME.as_secs(), CLOCK_SKEW.as_secs());
-    let too_far =
-        exp > now.saturating_add(limit) || iat.is_some_and(|iat| exp.saturating_sub(iat) >= limit);
+    // Okta measures the lifetime from `iat`, or from its own clock when
+    // the optional `iat` is left out: an hour or more is refused either way.
+    let too_far = match iat {
+        Some(iat) => exp > now.saturating_add(limit) || exp.saturating_sub(iat) >= limit,
+        None => exp.saturating_sub(now) >= limit,
+    };
     if too_far {
         return Err("The client_assertion token has an expiration too far into the future.".into());
     }

@@ -11,7 +11,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::reply::{Endpoint, Reply, answer};
 use super::state::{Shared, State};
-use crate::jose::{Algorithm, JwkSet};
+use crate::jose::JwkSet;
 use crate::key::SigningKey;
 
 /// The path regex of every route answered here.
@@ -124,11 +124,6 @@ fn keys(shared: &Shared, state: &mut State, id: &str) -> Reply {
 /// carries.
 fn metadata(shared: &Shared, id: &str, document: &Document) -> Value {
     let issuer = super::custom_server::issuer(shared, id);
-    let dpop_algs: Vec<&str> = Algorithm::ALL
-        .iter()
-        .map(|alg| alg.as_str())
-        .chain(["ES512"])
-        .collect();
     let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/v1/authorize"),
@@ -173,7 +168,7 @@ fn metadata(shared: &Shared, id: &str, document: &Document) -> Value {
             "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512",
         ],
         "device_authorization_endpoint": format!("{issuer}/v1/device/authorize"),
-        "dpop_signing_alg_values_supported": dpop_algs,
+        "dpop_signing_alg_values_supported": super::proof::ALGORITHMS,
     });
     if *document == Document::OpenIdConfiguration
         && let Some(members) = doc.as_object_mut()

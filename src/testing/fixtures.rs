@@ -68,7 +68,8 @@
 //! In a list `_links` holds `self` only, as Okta's; a single user also gets
 //! its lifecycle and credential links for its status (`suspend`,
 //! `deactivate`, `resetPassword`, … for an active user; `activate` for a
-//! staged one), `schema` and `type`. A group has Okta's `Group` members:
+//! staged or deprovisioned one, `reactivate` for a provisioned one or one
+//! in recovery), `schema` and `type`. A group has Okta's `Group` members:
 //! `id`, `created`, `lastUpdated`, `lastMembershipUpdated`, `objectClass:
 //! ["okta:user_group"]`, `type` (`BUILT_IN`, `OKTA_GROUP`), `profile`
 //! (`name`, `description`) and `_links` (`logo`, `users`, `apps`).
@@ -86,10 +87,14 @@
 //!
 //! Authorization is the management API's: an API token may read
 //! everything; an access token (`Bearer`, or `DPoP` with a valid proof)
-//! needs one of the route's scopes (else `403 E0000006` with an
-//! `insufficient_scope` challenge) and its client an admin role (else
-//! `403 E0000006`). Another method on these paths is `405 E0000022`; any
-//! other path under `/api/v1/` is `404 E0000007`.
+//! needs one of the route's scopes (else `403 E0000006` with Okta's
+//! `insufficient_scope` challenge, `Bearer authorization_uri="…",
+//! realm="…", scope="…", error="insufficient_scope",
+//! error_description="…", resource="…"`, whose `scope` is the first the
+//! table lists for the route: `okta.users.read` on `/api/v1/users`) and
+//! its client an admin role (else `403 E0000006`). Another method on these
+//! paths is `405 E0000022`; any other path under `/api/v1/` is
+//! `404 E0000007`.
 //!
 //! # Pagination
 //!

@@ -16,6 +16,11 @@ use super::reply::{Endpoint, Reply, answer};
 use super::scopes;
 use super::state::{IssuedToken, Shared, State, random_id};
 
+/// The last instant (unix seconds) a token may expire at: the largest a
+/// JWT's `exp` holds (an `i64`). A longer
+/// [`token_lifetime`](super::ServiceApp::token_lifetime) ends there.
+const LAST_EXPIRY: u64 = i64::MAX.unsigned_abs();
+
 /// The wiremock responder for every token endpoint.
 pub(crate) struct TokenEndpoint(pub(crate) Arc<Shared>);
 
@@ -155,7 +160,7 @@ fn grant(
         }
     }
     let endpoint = format!("{}{}", shared.base, request.url.path());
-    let client = match authenticate(state, request, form, server.as_deref(), &endpoint, now) {
+    let mut client = match authenticate(state, request, form, server.as_deref(), &endpoint, now) {
         Ok(client) => client,
         Err(reply) => return reply,
     };
@@ -237,6 +242,11 @@ fn grant(
         Err(reply) => return reply,
     };
 
+    // A lifetime reaching past the last instant the org can write ends
+    // there, in `expires_in` as in `exp`.
+    let expires_at = now.saturating_add(client.lifetime).min(LAST_EXPIRY);
+    client.lifetime = expires_at.saturating_sub(now);
+
     // Custom authorization servers issue signed JWTs, the org
     // authorization server opaque tokens (as far as its clients know).
     let secret = match &server {
@@ -255,7 +265,7 @@ fn grant(
         IssuedToken {
             client_id: client.client_id.clone(),
             scopes,
-            expires_at: now + client.lifetime,
+            expires_at,
             jkt,
             revoked: false,
             server,

@@ -31,7 +31,6 @@ mod pacing;
 mod public_face;
 mod raw_server;
 #[cfg(feature = "test-util")]
-mod review_mock;
 #[cfg(feature = "test-util")]
 mod rotation;
 mod service_app;

@@ -17,8 +17,9 @@ pub(crate) fn forbidden() -> Reply {
 
 /// Whether `grant` may call a route that needs one of `needed` (an empty
 /// `needed`: API tokens only). An access token without one of the scopes
-/// gets `403 E0000006` with an `insufficient_scope` challenge; one whose
-/// client has no admin role gets `403 E0000006` alone.
+/// gets `403 E0000006` with Okta's `insufficient_scope` challenge, naming
+/// the first of `needed` in its `scope`; one whose client has no admin
+/// role gets `403 E0000006` alone.
 pub(crate) fn permit(
     shared: &Shared,
     state: &State,
@@ -29,17 +30,21 @@ pub(crate) fn permit(
     let Grant::Token { client_id, scopes } = grant else {
         return Ok(());
     };
-    if needed.is_empty() {
+    let Some(first) = needed.first() else {
         return Err(forbidden());
-    }
+    };
     if !needed.iter().any(|n| scopes.iter().any(|s| s == n)) {
+        // Okta's challenge names one scope, the least that would do
+        // (`okta.users.read` on `/api/v1/users`, which `okta.users.manage`
+        // also opens): the route's first.
+        let base = &shared.base;
         return Err(forbidden().header(
             "www-authenticate",
             &format!(
-                "Bearer realm=\"{}\", error=\"insufficient_scope\", \
+                "Bearer authorization_uri=\"{base}/oauth2/v1/authorize\", realm=\"{base}\", \
+                 scope=\"{first}\", error=\"insufficient_scope\", \
                  error_description=\"The access token provided does not contain the required \
-                 scopes.\", resource=\"{path}\"",
-                shared.base
+                 scopes.\", resource=\"{path}\""
             ),
         ));
     }

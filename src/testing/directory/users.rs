@@ -62,11 +62,17 @@ impl UserStatus {
         !matches!(self, Self::Staged | Self::Provisioned)
     }
 
-    /// The lifecycle links Okta offers a user in this status.
+    /// The lifecycle links Okta offers a user in this status: `activate`
+    /// for `STAGED` and `DEPROVISIONED` users only, `reactivate` for
+    /// `PROVISIONED` and `RECOVERY` ones (Okta's User Lifecycle API).
     fn lifecycle(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Self::Staged | Self::Provisioned => &[
+            Self::Staged => &[
                 ("activate", "lifecycle/activate"),
+                ("deactivate", "lifecycle/deactivate"),
+            ],
+            Self::Provisioned => &[
+                ("reactivate", "lifecycle/reactivate"),
                 ("deactivate", "lifecycle/deactivate"),
             ],
             Self::Deprovisioned => &[("activate", "lifecycle/activate")],
@@ -78,7 +84,21 @@ impl UserStatus {
                 ("unlock", "lifecycle/unlock"),
                 ("deactivate", "lifecycle/deactivate"),
             ],
-            Self::Active | Self::Recovery | Self::PasswordExpired => &[
+            Self::Recovery => &[
+                ("reactivate", "lifecycle/reactivate"),
+                ("suspend", "lifecycle/suspend"),
+                ("resetPassword", "lifecycle/reset_password"),
+                ("resetFactors", "lifecycle/reset_factors"),
+                ("expirePassword", "lifecycle/expire_password"),
+                ("forgotPassword", "credentials/forgot_password"),
+                (
+                    "changeRecoveryQuestion",
+                    "credentials/change_recovery_question",
+                ),
+                ("changePassword", "credentials/change_password"),
+                ("deactivate", "lifecycle/deactivate"),
+            ],
+            Self::Active | Self::PasswordExpired => &[
                 ("suspend", "lifecycle/suspend"),
                 ("resetPassword", "lifecycle/reset_password"),
                 ("resetFactors", "lifecycle/reset_factors"),

@@ -90,7 +90,8 @@ impl ApiRoute {
 
     /// The scopes of which an access token (`Bearer` or `DPoP`) needs one:
     /// without, Okta's `403 E0000006` with an `insufficient_scope`
-    /// challenge. Its client also needs an admin role, as on every Okta
+    /// challenge whose `scope` names the first (list the least first, as
+    /// Okta's challenge names `okta.users.read`, not `…manage`). Its client also needs an admin role, as on every Okta
     /// management route. API tokens need no scope. Defaults to
     /// [`DEFAULT_ROUTE_SCOPES`] (API tokens only).
     pub fn scopes<I, S>(mut self, scopes: I) -> Self

@@ -11,7 +11,9 @@ use okta_auth::testing::MockOkta;
 use okta_auth::url::Url;
 use serde_json::json;
 
-use super::{APP, Answer, EC256, READ, Signer, answer, bearer_token, get, grant, org, raw_jwt};
+use super::{
+    APP, Answer, EC256, READ, Signer, answer, bearer_token, get, grant, org, raw_jwt, rsa_proof,
+};
 
 async fn dpop_token(okta: &MockOkta, key: &DpopKey) -> String {
     let endpoint = okta.token_endpoint();
@@ -230,4 +232,59 @@ async fn an_authorize_header_from_access_token_passes() {
     )
     .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
+}
+
+/// The `algs` of the fake org's `DPoP` challenge are the algorithms its
+/// proof check takes: Okta's (no `PS*`), but for ES512, which the mock
+/// cannot verify.
+#[tokio::test]
+async fn the_dpop_challenge_lists_only_the_algorithms_okta_takes() {
+    let okta = org(true).await;
+    let token = dpop_token(&okta, &DpopKey::generate()).await;
+    let users = okta.org_url().endpoint("api/v1/users");
+    let r = get(&users, &format!("DPoP {token}"), None).await;
+    assert_eq!(r.status, 401);
+    let challenge = r.header("www-authenticate");
+    let algs = challenge
+        .split("algs=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no algs in {challenge}"));
+    assert_eq!(algs, "RS256 RS384 RS512 ES256 ES384", "{challenge}");
+}
+
+/// A resource request's proof is held to the same algorithms: a `PS256`
+/// proof by the very key the token is bound to is refused.
+#[tokio::test]
+async fn a_ps256_dpop_proof_is_refused_on_a_resource_request() {
+    let okta = org(true).await;
+    let endpoint = okta.token_endpoint();
+    let proof = rsa_proof(
+        Algorithm::RS256,
+        "POST",
+        endpoint.as_str(),
+        Some(&okta.current_nonce()),
+        None,
+    );
+    let assertion = Signer::ec256().assertion(APP, endpoint.as_str(), |_| {});
+    let a = grant(&endpoint, &assertion, READ, Some(&proof)).await;
+    assert_eq!(a.body["token_type"], "DPoP", "{:?}", a.body);
+    let token = a.token().to_owned();
+    let auth = format!("DPoP {token}");
+    let users = okta.org_url().endpoint("api/v1/users");
+
+    for alg in [Algorithm::PS256, Algorithm::PS384, Algorithm::PS512] {
+        let proof = rsa_proof(alg, "GET", users.as_str(), None, Some(&token));
+        let r = get(&users, &auth, Some(&proof)).await;
+        assert_eq!(r.status, 401, "a {alg:?} proof was accepted");
+        let challenge = r.header("www-authenticate");
+        assert!(challenge.contains("invalid_dpop_proof"), "{challenge}");
+        assert!(
+            challenge.contains("'alg' header is not supported"),
+            "{challenge}"
+        );
+    }
+    let rs256 = rsa_proof(Algorithm::RS256, "GET", users.as_str(), None, Some(&token));
+    let r = get(&users, &auth, Some(&rs256)).await;
+    assert_eq!(r.status, 200, "{}", r.header("www-authenticate"));
 }

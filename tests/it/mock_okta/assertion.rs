@@ -179,6 +179,62 @@ async fn exp_more_than_an_hour_ahead_is_invalid_client() {
     .await;
 }
 
+/// Okta refuses an assertion whose `exp` is a full hour ahead ("exactly
+/// 60 min is rejected under slight clock skew", OKTA.md, client
+/// credentials), `iat` or not (Okta's `iat` is optional): without `iat`,
+/// `exp` is measured from the org's clock.
+#[tokio::test]
+async fn an_assertion_expiring_a_full_hour_ahead_is_refused_without_iat_too() {
+    let okta = org(false).await;
+    let endpoint = okta.token_endpoint();
+    let users = okta.org_url().endpoint("api/v1/users");
+    let signer = Signer::ec256();
+    let without_iat = |exp: u64| {
+        signer.assertion(APP, endpoint.as_str(), |c| {
+            c.as_object_mut().unwrap().remove("iat");
+            c["exp"] = json!(exp);
+        })
+    };
+    // The fake org's clock, in Unix seconds, from an answer's `Date`.
+    let date = |a: &super::Answer| {
+        httpdate::parse_http_date(a.header("date"))
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    // Retry until the fake org's clock is on the second the assertion was
+    // made for (the `Date` of the probe and of the answer agree).
+    let mut refused = false;
+    for _ in 0..5 {
+        let now = date(&get(&users, "SSWS nobody", None).await);
+        let a = grant(&endpoint, &without_iat(now + 3600), READ, None).await;
+        if date(&a) != now {
+            continue;
+        }
+        assert_eq!(
+            a.status, 401,
+            "exp = now + 3600 without iat was accepted: {}",
+            a.body
+        );
+        assert_eq!(
+            a.error(),
+            (
+                "invalid_client",
+                "The client_assertion token has an expiration too far into the future."
+            )
+        );
+        refused = true;
+        break;
+    }
+    assert!(refused, "the clock never held still for one second");
+
+    // Control: without iat, an `exp` well inside the hour is fine.
+    let now = date(&get(&users, "SSWS nobody", None).await);
+    let a = grant(&endpoint, &without_iat(now + 3000), READ, None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
 #[tokio::test]
 async fn exp_missing_or_past_is_invalid_client() {
     rejected_assertion(

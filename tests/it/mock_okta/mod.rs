@@ -93,6 +93,38 @@ fn raw_jwt(header: &Value, claims: &Value, key: &EncodingKey, alg: Algorithm) ->
     format!("{msg}.{sig}")
 }
 
+/// A DPoP proof signed by the RSA fixture key with `alg` (any, `PS*`
+/// included: jsonwebtoken signs what no client of ours would), carrying
+/// `nonce` and the `ath` of `token` when given.
+fn rsa_proof(
+    alg: Algorithm,
+    htm: &str,
+    htu: &str,
+    nonce: Option<&str>,
+    token: Option<&str>,
+) -> String {
+    let key = EncodingKey::from_rsa_pem(RSA.as_bytes()).unwrap();
+    let public =
+        serde_json::to_value(Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap()).unwrap();
+    let header = json!({
+        "typ": "dpop+jwt",
+        "alg": serde_json::to_value(alg).unwrap(),
+        "jwk": { "kty": "RSA", "n": public["n"], "e": public["e"] },
+    });
+    let mut claims = json!({
+        "htm": htm, "htu": htu, "iat": get_current_timestamp(),
+        "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    if let Some(nonce) = nonce {
+        claims["nonce"] = json!(nonce);
+    }
+    if let Some(token) = token {
+        let ath = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes());
+        claims["ath"] = json!(URL_SAFE_NO_PAD.encode(ath));
+    }
+    raw_jwt(&header, &claims, &key, alg)
+}
+
 struct Answer {
     status: u16,
     headers: HeaderMap,

@@ -9,7 +9,7 @@ use okta_auth::http::Method;
 use okta_auth::testing::MockOkta;
 use serde_json::{Value, json};
 
-use super::{APP, EC256, READ, Signer, get, grant, org, raw_jwt};
+use super::{APP, EC256, READ, Signer, get, grant, org, raw_jwt, rsa_proof};
 
 #[tokio::test]
 async fn dpop_handshake_binds_the_token_and_consumes_the_first_jti() {
@@ -279,4 +279,41 @@ async fn proofs_are_checked_per_rfc_9449() {
             "The DPoP proof JWT 'alg' header is not supported."
         )
     );
+}
+
+/// Okta takes DPoP proofs signed RS256/384/512 or ES256/384/512 only: its
+/// metadata's `dpop_signing_alg_values_supported` and its own challenge
+/// (`DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512"`, okta-sdk-nodejs#453)
+/// say so. A `PS*` proof is refused, not bound into a token.
+#[tokio::test]
+async fn a_ps256_dpop_proof_is_refused_at_the_token_endpoint() {
+    let okta = org(true).await;
+    let endpoint = okta.token_endpoint();
+    let nonce = okta.current_nonce();
+    let assertion = || Signer::ec256().assertion(APP, endpoint.as_str(), |_| {});
+
+    for alg in [Algorithm::PS256, Algorithm::PS384, Algorithm::PS512] {
+        let proof = rsa_proof(alg, "POST", endpoint.as_str(), Some(&nonce), None);
+        let a = grant(&endpoint, &assertion(), READ, Some(&proof)).await;
+        assert_eq!(a.status, 400, "a {alg:?} proof was accepted: {}", a.body);
+        assert_eq!(
+            a.error(),
+            (
+                "invalid_dpop_proof",
+                "The DPoP proof JWT 'alg' header is not supported."
+            )
+        );
+    }
+
+    // Control: the same key and claims, signed RS256, are fine.
+    let rs256 = rsa_proof(
+        Algorithm::RS256,
+        "POST",
+        endpoint.as_str(),
+        Some(&nonce),
+        None,
+    );
+    let a = grant(&endpoint, &assertion(), READ, Some(&rs256)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["token_type"], "DPoP");
 }

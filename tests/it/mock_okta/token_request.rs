@@ -7,7 +7,7 @@ use jsonwebtoken::Algorithm;
 use okta_auth::testing::{MockOkta, ServiceApp};
 use serde_json::{Value, json};
 
-use super::{APP, JWT_BEARER, READ, Signer, answer, grant, org, post_form};
+use super::{APP, JWT_BEARER, READ, Signer, answer, get, grant, org, post_form};
 
 #[tokio::test]
 async fn only_a_form_body_is_accepted() {
@@ -271,4 +271,42 @@ async fn two_authorization_headers_at_the_token_endpoint_are_invalid_request() {
         assert!(a.body.get("access_token").is_none());
     }
     assert_eq!(okta.received().last().unwrap().status, 400);
+}
+
+/// An app whose tokens "never expire" (`token_lifetime(Duration::MAX)`)
+/// gets tokens that end at the last instant a JWT's `exp` holds; the token
+/// endpoint does not overflow `now + lifetime` (it panicked on the server
+/// thread: the client saw a dropped connection, not an answer).
+#[tokio::test]
+async fn a_huge_token_lifetime_does_not_crash_the_token_endpoint() {
+    let okta = MockOkta::start().await;
+    okta.register_service_app(
+        ServiceApp::new(APP)
+            .jwk(Signer::ec256().jwk())
+            .scopes([READ])
+            .token_lifetime(std::time::Duration::MAX),
+    )
+    .unwrap();
+    let endpoint = okta.token_endpoint();
+    let assertion = Signer::ec256().assertion(APP, endpoint.as_str(), |_| {});
+    let a = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        grant(&endpoint, &assertion, READ, None),
+    )
+    .await
+    .expect("the fake org did not answer within 10 s");
+    assert_eq!(a.status, 200, "{}", a.body);
+    // `expires_in` runs to `i64::MAX` on the fake org's clock (its `Date`).
+    let now = httpdate::parse_http_date(a.header("date"))
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expires_in = a.body["expires_in"].as_u64().unwrap();
+    let ends = i64::MAX.unsigned_abs() - expires_in;
+    assert!(ends.abs_diff(now) <= 1, "ends at {ends}, now {now}");
+    // The token works.
+    let users = okta.org_url().endpoint("api/v1/users");
+    let r = get(&users, &format!("Bearer {}", a.token()), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }

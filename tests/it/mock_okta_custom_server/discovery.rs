@@ -35,11 +35,11 @@ async fn metadata_names_the_issuer_token_endpoint_and_jwks_uri() {
                 .unwrap()
                 .contains(&json!("private_key_jwt"))
         );
-        assert!(
-            doc["dpop_signing_alg_values_supported"]
-                .as_array()
-                .unwrap()
-                .contains(&json!("ES256"))
+        // The algorithms the fake org's proof check takes (Okta's, but for
+        // ES512, which it cannot verify), as its `DPoP` challenge lists them.
+        assert_eq!(
+            doc["dpop_signing_alg_values_supported"],
+            json!(["RS256", "RS384", "RS512", "ES256", "ES384"])
         );
         let has_userinfo = doc.get("userinfo_endpoint").is_some();
         assert_eq!(has_userinfo, url == &oidc, "{url}");

@@ -58,9 +58,15 @@ async fn a_mounted_route_checks_scopes_bearer_dpop_and_ssws() {
     let groups = app_token(&okta, "0oaGroups", &["okta.groups.read"], false).await;
     let a = get_with(&url(&okta, &path), &groups).await;
     assert_eq!((a.status, a.error_code()), (403, "E0000006"), "{}", a.body);
+    let challenge = a.header("www-authenticate");
     assert!(
-        a.header("www-authenticate")
-            .contains("error=\"insufficient_scope\"")
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    // It names the route's first scope, as Okta names the least.
+    assert!(
+        challenge.contains("scope=\"okta.users.read\""),
+        "{challenge}"
     );
 
     // The right scope, as Bearer and as DPoP (with a proof); an API token.

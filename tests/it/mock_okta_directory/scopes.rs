@@ -68,6 +68,38 @@ async fn users_and_groups_each_need_their_own_scope() {
     }
 }
 
+/// Okta's 403 for a missing scope names the scope the route needs:
+/// `WWW-Authenticate: Bearer authorization_uri="…", realm="…",
+/// scope="okta.users.read", error="insufficient_scope",
+/// error_description="The access token provided does not contain the
+/// required scopes.", resource="/api/v1/users"` (Okta's "OAuth 2.0 for
+/// Okta" guide; the same `scope` member is on its DPoP challenges,
+/// okta-sdk-nodejs#453), so a client can ask for the missing scope.
+#[tokio::test]
+async fn the_insufficient_scope_challenge_names_the_scope_needed() {
+    let okta = org().await;
+    let groups = app_token(&okta, "0oaGroupsOnly", &["okta.groups.read"], false).await;
+    let users = app_token(&okta, "0oaUsersOnly", &["okta.users.read"], false).await;
+    let base = okta.uri();
+    for (token, path, scope) in [
+        (&groups, "api/v1/users", "okta.users.read"),
+        (&groups, "api/v1/users/me", "okta.users.read.self"),
+        (&users, "api/v1/groups", "okta.groups.read"),
+    ] {
+        let a = get_with(&url(&okta, path), token).await;
+        assert_eq!(a.status, 403, "{path}: {}", a.body);
+        assert_eq!(
+            a.header("www-authenticate"),
+            format!(
+                "Bearer authorization_uri=\"{base}/oauth2/v1/authorize\", realm=\"{base}\", \
+                 scope=\"{scope}\", error=\"insufficient_scope\", error_description=\"The \
+                 access token provided does not contain the required scopes.\", \
+                 resource=\"/{path}\""
+            )
+        );
+    }
+}
+
 #[tokio::test]
 async fn only_get_is_served_and_unknown_paths_are_okta_s_404() {
     let okta = org().await;

@@ -188,3 +188,31 @@ async fn q_finds_users_by_the_start_of_a_name_or_email() {
     assert_eq!(a.body.as_array().unwrap().len(), 1);
     assert_eq!(a.next(), None);
 }
+
+/// Okta's user lifecycle: `activate` is for `STAGED` or `DEPROVISIONED`
+/// users only; a `PROVISIONED` one (or one in `RECOVERY`) is *re*activated
+/// (Okta's User Lifecycle API). The fake org offered a `PROVISIONED` user
+/// an `activate` link that Okta would refuse to follow.
+#[tokio::test]
+async fn a_provisioned_user_has_no_activate_link() {
+    let okta = org().await;
+    for (status, offered, not_offered) in [
+        (UserStatus::Provisioned, "reactivate", "activate"),
+        (UserStatus::Recovery, "reactivate", "activate"),
+        (UserStatus::Staged, "activate", "reactivate"),
+        (UserStatus::Deprovisioned, "activate", "reactivate"),
+    ] {
+        let login = format!("{}@example.com", status.as_str().to_lowercase());
+        let id = okta.add_user(MockUser::new(&login).status(status)).unwrap();
+        let a = get(&okta, &format!("api/v1/users/{id}")).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(a.body["status"], status.as_str());
+        let links = &a.body["_links"];
+        assert!(links.get(not_offered).is_none(), "{status}: {links}");
+        assert_eq!(
+            links[offered]["href"],
+            format!("{}/api/v1/users/{id}/lifecycle/{offered}", okta.uri()),
+            "{status}: {links}"
+        );
+    }
+}
