@@ -30,8 +30,6 @@ mod org_url;
 mod pacing;
 mod public_face;
 mod raw_server;
-#[cfg(all(feature = "middleware", feature = "test-util"))]
-mod review_mw;
 #[cfg(feature = "test-util")]
 mod rotation;
 mod service_app;
