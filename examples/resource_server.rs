@@ -154,7 +154,7 @@ async fn through_okta_auth(
     api: &Url,
     url: &Url,
 ) -> Result<reqwest::Response, BoxError> {
-    let auth = OktaAuth::new(okta.org_url(), source).origins([api.clone()]);
+    let auth = OktaAuth::new(okta.org_url(), source).origins([api.clone().try_into()?]);
     let http = reqwest::Client::builder()
         .redirect(auth.redirect_policy())
         .build()?;

@@ -74,7 +74,11 @@ impl OktaAdmin {
                 client: &self.inner.http,
                 tally: Tally::default(),
             };
-            let sent = self.inner.retry.send(req, &mut sender).await;
+            let sent = self
+                .inner
+                .retry
+                .send(&self.inner.org, req, &mut sender)
+                .await;
             fields.record("retries", sender.tally.retries);
             let resp = sent?;
             let status = resp.status();

@@ -10,7 +10,6 @@ use http::header::AUTHORIZATION;
 use reqwest::{Request, Response, redirect};
 use reqwest_middleware::{Middleware, Next};
 use tracing::Instrument;
-use url::Url;
 
 use super::NextSend;
 use crate::cache::CachingTokenSource;
@@ -65,9 +64,15 @@ use crate::token::{AccessToken, TokenSource};
 ///   the client stops at redirects from the org and `OktaAuth` follows them
 ///   itself (at most [`MAX_REDIRECTS`](Self::MAX_REDIRECTS)): within the org
 ///   with a fresh proof for the new URL, elsewhere without `Authorization`,
-///   `DPoP`, `Cookie` or `Proxy-Authorization`. If the client follows a
-///   redirect to another origin on its own while a DPoP token is in use, the
-///   request fails with [`Error::Config`](crate::Error::Config) so the misconfiguration is seen.
+///   `DPoP`, `Cookie` or `Proxy-Authorization`. With any other policy
+///   (reqwest's default, as in `reqwest::Client::new()`) reqwest follows
+///   redirects itself: on a redirect to another origin it drops
+///   `Authorization` and cookies but **forwards the `DPoP` proof**.
+///   `OktaAuth` sees that only afterwards: while a DPoP token is in use the
+///   request then fails with [`Error::Config`](crate::Error::Config) so the
+///   misconfiguration is seen, but the proof has already left; with a
+///   `Bearer` or `SSWS` token the other origin's answer is returned as the
+///   response.
 ///
 /// **Caching.** [`OktaAuth::new`] caches what it is given: a source that is
 /// not cached already ([`TokenSource::is_cached`], e.g. a plain
@@ -154,7 +159,7 @@ pub struct OktaAuth {
     org: OrgUrl,
     /// The origins named with [`OktaAuth::origins`], shared by clones;
     /// `None`: the org's.
-    origins: Option<Arc<[Url]>>,
+    origins: Option<Arc<[OrgUrl]>>,
     /// The source in use, shared by every clone and replaced as a whole by
     /// [`OktaAuth::switch_source`].
     source: Arc<Live>,
@@ -274,9 +279,11 @@ impl OktaAuth {
     /// use okta_auth::{ApiTokenSource, OktaAuth, OrgUrl, ServiceAppSource};
     /// use okta_auth::reqwest_middleware::ClientBuilder;
     ///
-    /// # async fn run(org: OrgUrl, service_app: ServiceAppSource) -> Result<(), okta_auth::Error> {
+    /// # async fn run(org: OrgUrl, service_app: ServiceAppSource)
+    /// # -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     /// let auth = OktaAuth::new(org.clone(), ApiTokenSource::new("00abc…")?);
-    /// let client = ClientBuilder::new(reqwest::Client::new()).with(auth.clone()).build();
+    /// let http = reqwest::Client::builder().redirect(auth.redirect_policy()).build()?;
+    /// let client = ClientBuilder::new(http).with(auth.clone()).build();
     /// // … later, with the service app provisioned:
     /// auth.switch_source(service_app).await?;
     /// // `client` now authorizes with the service app's tokens.
@@ -312,8 +319,14 @@ impl OktaAuth {
     /// source whose tokens are meant for your own API, such as a service
     /// app's token from a custom authorization server
     /// (`https://{org}/oauth2/{serverId}`), which Okta's own APIs refuse.
-    /// Each URL stands for its origin (scheme, host and port; the path is
-    /// ignored); include the org's URL to keep authorizing requests to it.
+    /// Include the org's URL to keep authorizing requests to it.
+    ///
+    /// Each origin is an [`OrgUrl`], the crate's validated origin, parsed
+    /// and checked as the org's is: `https` (plain `http` only for a
+    /// loopback host, so tokens never travel in cleartext), a host, and no
+    /// user info, path, query or fragment. `"https://api.example.com".parse()?`
+    /// makes one; an `http://` origin that is not loopback is refused with
+    /// [`OrgUrlProblem::InsecureScheme`](crate::OrgUrlProblem::InsecureScheme).
     ///
     /// The guarantees are the org's: a request to any other origin passes
     /// untouched; redirects within the named origins are followed by
@@ -339,7 +352,7 @@ impl OktaAuth {
     /// ```
     ///
     /// Defaults to the org's origin only.
-    pub fn origins(mut self, origins: impl IntoIterator<Item = Url>) -> Self {
+    pub fn origins(mut self, origins: impl IntoIterator<Item = OrgUrl>) -> Self {
         self.origins = Some(origins.into_iter().collect());
         self
     }
@@ -413,12 +426,10 @@ impl fmt::Debug for OktaAuth {
             .field("org", &self.org)
             .field(
                 "origins",
-                &self.origins.as_deref().map(|o| {
-                    o.iter()
-                        .map(Url::origin)
-                        .map(|o| o.ascii_serialization())
-                        .collect::<Vec<_>>()
-                }),
+                &self
+                    .origins
+                    .as_deref()
+                    .map(|o| o.iter().map(OrgUrl::issuer).collect::<Vec<_>>()),
             )
             .field("source", &self.source.0.load().type_name)
             .field("user_agent", &self.user_agent)

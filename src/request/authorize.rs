@@ -14,7 +14,7 @@ use super::SendOnce;
 use crate::challenge::{Challenge, asks_for_nonce, dpop_nonce};
 use crate::dpop::HtuForm;
 use crate::error::Error;
-use crate::org::{OrgUrl, same_origin};
+use crate::org::OrgUrl;
 use crate::token::{AccessToken, DPOP, TokenSource};
 
 /// The most redirects from the org followed for one request, as many as
@@ -46,9 +46,9 @@ pub(crate) fn redirect_policy(
 #[derive(Clone, Copy)]
 pub(crate) struct Authorize<'a> {
     pub(crate) org: &'a OrgUrl,
-    /// The origins the tokens are for instead of the org's (each URL stands
-    /// for its scheme, host and port); `None`: the org's origin only.
-    pub(crate) origins: Option<&'a [Url]>,
+    /// The origins the tokens are for instead of the org's (validated as
+    /// the org's is); `None`: the org's origin only.
+    pub(crate) origins: Option<&'a [OrgUrl]>,
     pub(crate) source: &'a dyn TokenSource,
     /// Whether requests carry [`USER_AGENT`](crate::USER_AGENT).
     pub(crate) user_agent: bool,
@@ -68,7 +68,7 @@ impl Authorize<'_> {
     pub(crate) fn allows(&self, url: &Url) -> bool {
         match self.origins {
             None => self.org.is_same_origin(url),
-            Some(origins) => origins.iter().any(|o| same_origin(o, url)),
+            Some(origins) => origins.iter().any(|o| o.is_same_origin(url)),
         }
     }
 

@@ -19,8 +19,10 @@
 //!   crate's one rule (`X-Rate-Limit-Reset − Date + 1 s`, capped, plus a
 //!   random jitter; [`server_wait`](crate::rate_limit::server_wait)) and
 //!   retried with Okta's `X-Okta-Retry-For` / `X-Okta-Retry-Count`; every
-//!   answer gets its [`RateLimit`](crate::RateLimit) extension. Each retry
-//!   goes through the layer below again, so it gets a fresh DPoP proof.
+//!   answer from the org's origin gets its [`RateLimit`](crate::RateLimit)
+//!   extension, and an answer from another origin (a redirect the layer
+//!   below followed) passes untouched, a `429` included. Each retry goes
+//!   through the layer below again, so it gets a fresh DPoP proof.
 //! - **Cost.** Generic over the sender, so the middleware's hit path stays
 //!   what it was: no allocation or dynamic call added.
 

@@ -7,6 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use reqwest::{Request, Response};
 
 use super::SendOnce;
+use crate::org::OrgUrl;
 use crate::rate_limit::{RateLimit, server_wait};
 
 const X_OKTA_REQUEST_ID: HeaderName = HeaderName::from_static("x-okta-request-id");
@@ -60,12 +61,16 @@ impl RateLimitRetry {
         wait.saturating_add(extra)
     }
 
-    /// Sends `req` through `transport`, waiting out and retrying `429`s. A
-    /// request whose body cannot be cloned is not retried; when the retries
-    /// run out the last `429` is returned. Every answer gets its
-    /// [`RateLimit`] in its extensions.
+    /// Sends `req` (a request to `org`) through `transport`, waiting out and
+    /// retrying `429`s. A request whose body cannot be cloned is not
+    /// retried; when the retries run out the last `429` is returned. Every
+    /// answer from the org's origin gets its [`RateLimit`] in its
+    /// extensions; an answer whose final URL is on another origin (the org
+    /// redirected there and the layer below followed) is not the org's: it
+    /// is returned untouched, a `429` included.
     pub(crate) async fn send<T: SendOnce>(
         &self,
+        org: &OrgUrl,
         mut req: Request,
         transport: &mut T,
     ) -> Result<Response, T::Error> {
@@ -78,6 +83,9 @@ impl RateLimitRetry {
                 None
             };
             let mut resp = transport.send(req).await?;
+            if !org.is_same_origin(resp.url()) {
+                return Ok(resp);
+            }
             if let Some(rate) = RateLimit::from_headers(resp.headers()) {
                 resp.extensions_mut().insert(rate);
             }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use okta_auth::testing::{Fault, MockOkta, OKTA_RATE_WINDOW, RATE_LIMIT};
-use okta_auth::{ApiTokenSource, OktaAuth, OktaRateLimit, RateLimit};
+use okta_auth::{ApiTokenSource, OktaAuth, OktaRateLimit, OrgUrl, RateLimit};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use serde_json::Value;
 use wiremock::matchers::path;
@@ -315,4 +315,103 @@ async fn pacing_never_delays_another_origin_nor_another_endpoint_and_is_capped()
     let r = c.get(users).send().await.unwrap();
     assert_eq!(now() - start, Duration::from_secs(5));
     assert_eq!(r.status(), 429, "the reset is still 55 s away");
+}
+
+const DATE: &str = "Tue, 01 Jan 2030 00:00:00 GMT";
+const DATE_EPOCH: u64 = 1_893_456_000;
+
+/// A scripted org on wiremock and `rate` over `OktaAuth` with an API token.
+async fn scripted(
+    rate: impl FnOnce(OrgUrl) -> OktaRateLimit,
+) -> (MockServer, ClientWithMiddleware) {
+    let org = MockServer::start().await;
+    let org_url: OrgUrl = org.uri().parse().unwrap();
+    let auth = OktaAuth::uncached(org_url.clone(), ApiTokenSource::new(TOKEN).unwrap());
+    let c = client(auth, Some(rate(org_url)));
+    (org, c)
+}
+
+/// An answer with Okta's rate-limit headers, on the server's clock `DATE`.
+fn okta_answer(status: u16, limit: u64, remaining: u64, reset: u64) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("date", DATE)
+        .insert_header("x-rate-limit-limit", limit.to_string().as_str())
+        .insert_header("x-rate-limit-remaining", remaining.to_string().as_str())
+        .insert_header("x-rate-limit-reset", reset.to_string().as_str())
+}
+
+/// One answer with a far-future `X-Rate-Limit-Reset` (here a reset in
+/// milliseconds, as a misbehaving proxy or gateway writes it) is not
+/// believed for pacing: it used to name the family's window for good,
+/// every later answer being "an earlier window", so every request waited
+/// `max_wait` forever, even after Okta reported 99 of 100 left.
+#[tokio::test(start_paused = true)]
+async fn a_far_future_reset_is_not_believed_for_pacing() {
+    let (org, c) = scripted(|org| OktaRateLimit::new(org).pace_below(0.2)).await;
+    Mock::given(path("/api/v1/users"))
+        .respond_with(okta_answer(200, 100, 0, DATE_EPOCH * 1000))
+        .up_to_n_times(1)
+        .mount(&org)
+        .await;
+    Mock::given(path("/api/v1/users"))
+        .respond_with(okta_answer(200, 100, 99, DATE_EPOCH + 60))
+        .mount(&org)
+        .await;
+    let url = format!("{}/api/v1/users", org.uri());
+    // The odd answer (nothing left, a reset ~57 000 years ahead) is ignored:
+    // the next request goes at once and reports a fresh window.
+    let start = now();
+    for _ in 0..2 {
+        assert_eq!(c.get(&url).send().await.unwrap().status(), 200);
+    }
+    assert_eq!(now() - start, Duration::ZERO);
+    // Okta now says 99 of 100 are left: nothing to pace.
+    for _ in 0..3 {
+        assert_eq!(c.get(&url).send().await.unwrap().status(), 200);
+    }
+    let took = now() - start;
+    assert!(
+        took < Duration::from_secs(1),
+        "five requests with 99 of 100 left took {took:?}: the far-future window is never replaced"
+    );
+}
+
+/// `max_wait` is "the longest wait before one retry, whatever the server
+/// says (the jitter comes on top)". With pacing on, a `429` whose reset is
+/// beyond `max_wait` waits `max_wait`; the retry is not paced again in the
+/// window the `429` reported (nothing left, reset ahead), which used to
+/// wait `max_wait` a second time.
+#[tokio::test(start_paused = true)]
+async fn a_429_retry_waits_max_wait_once_not_again_for_pacing() {
+    let (org, c) = scripted(|org| {
+        OktaRateLimit::new(org)
+            .max_wait(Duration::from_secs(5))
+            .jitter(Duration::ZERO)
+            .pace_below(0.2)
+    })
+    .await;
+    Mock::given(path("/api/v1/users"))
+        .respond_with(okta_answer(429, 100, 0, DATE_EPOCH + 59))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&org)
+        .await;
+    Mock::given(path("/api/v1/users"))
+        .respond_with(okta_answer(200, 100, 99, DATE_EPOCH + 59))
+        .expect(1)
+        .mount(&org)
+        .await;
+    let start = now();
+    let r = c
+        .get(format!("{}/api/v1/users", org.uri()))
+        .send()
+        .await
+        .unwrap();
+    let took = now() - start;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        took,
+        Duration::from_secs(5),
+        "one retry after {took:?}, max_wait is 5 s and jitter 0"
+    );
 }

@@ -39,7 +39,12 @@ use pacing::Pacer;
 /// last `429` is returned as the response. Every response from the org gets
 /// its [`RateLimit`](crate::RateLimit) in its extensions.
 ///
-/// Requests to other origins pass untouched.
+/// Requests to other origins pass untouched, and so do responses from them:
+/// a response counts as the org's only if its final URL
+/// ([`Response::url`](reqwest::Response::url)) is on the org's origin. When
+/// the org redirects a request elsewhere and [`OktaAuth`](crate::OktaAuth)
+/// follows, the other origin's answer gets no `RateLimit`, its `429` is not
+/// retried, and its rate-limit headers do not pace the org.
 ///
 /// # Pacing
 ///
@@ -64,6 +69,15 @@ use pacing::Pacer;
 ///   [maximum wait](Self::max_wait). After the reset nothing is paced until
 ///   an answer reports the new window; a limit of 0 (Okta's
 ///   concurrent-request limit) is never paced.
+/// - A reset further ahead than [`MAX_PACED_RESET`](Self::MAX_PACED_RESET)
+///   (5 minutes, by `X-Rate-Limit-Reset − Date + 1 s`) is not believed:
+///   Okta's windows are a minute long for most endpoints, so such an answer
+///   (a gateway writing milliseconds, say) is ignored for pacing instead of
+///   pacing the endpoint until that far reset.
+/// - The retry after a `429` has waited for its window already (the `429`'s
+///   wait, capped by the maximum wait, plus the jitter): it is not paced
+///   again in that window, so one retry never waits more than
+///   [`max_wait`](Self::max_wait) plus the jitter.
 /// - Clones share the pacing state (and so the budget); a
 ///   `pace_below` call starts a state of its own.
 ///
@@ -126,6 +140,12 @@ impl OktaRateLimit {
     /// No pacing: requests go out as soon as they are made, and only a
     /// `429` makes them wait.
     pub const DEFAULT_PACE_BELOW: f64 = 0.0;
+    /// The furthest reset pacing believes: 5 minutes after the answer, by
+    /// `X-Rate-Limit-Reset − Date + 1 s`. Okta's rate-limit windows are a
+    /// minute long for most endpoints; an answer whose reset is further
+    /// away is ignored for pacing (the wait after a `429` has its own cap,
+    /// [`max_wait`](Self::max_wait)).
+    pub const MAX_PACED_RESET: Duration = pacing::MAX_RESET_AHEAD;
 
     /// Retries rate-limited requests to `org_url`.
     pub fn new(org_url: OrgUrl) -> Self {
@@ -209,9 +229,10 @@ impl OktaRateLimit {
     }
 
     /// Claims a unit of the window for a request to `path`, waiting for its
-    /// slot (at most the maximum wait) when the window is being paced.
-    async fn pace(&self, pacer: &Arc<Pacer>, path: &str) -> pacing::Ticket {
-        let (ticket, slot) = pacer.claim(path);
+    /// slot (at most the maximum wait) when the window is being paced; a
+    /// `429` retry gets no slot in the window it `waited` for.
+    async fn pace(&self, pacer: &Arc<Pacer>, path: &str, waited: Option<u64>) -> pacing::Ticket {
+        let (ticket, slot) = pacer.claim(path, waited);
         if let Some(slot) = slot {
             let wait = slot
                 .saturating_duration_since(clock::now())
@@ -237,29 +258,41 @@ impl Middleware for OktaRateLimit {
         let mut paced = Paced {
             limiter: self,
             inner: NextSend { next, extensions },
+            waited: None,
         };
-        self.policy().send(req, &mut paced).await
+        self.policy().send(&self.org, req, &mut paced).await
     }
 }
 
 /// The chain below, each send first claiming its unit of a paced window
-/// (when pacing) and reporting its answer.
+/// (when pacing) and reporting its answer, if it is the org's.
 struct Paced<'a> {
     limiter: &'a OktaRateLimit,
     inner: NextSend<'a>,
+    /// The window (by its reset) the last send's `429` left its family in:
+    /// the retry that follows has waited for it.
+    waited: Option<u64>,
 }
 
 impl SendOnce for Paced<'_> {
     type Error = reqwest_middleware::Error;
 
     async fn send(&mut self, req: Request) -> reqwest_middleware::Result<Response> {
+        let waited = self.waited.take();
         let ticket = match &self.limiter.pacer {
-            Some(pacer) => Some(self.limiter.pace(pacer, req.url().path()).await),
+            Some(pacer) => Some(self.limiter.pace(pacer, req.url().path(), waited).await),
             None => None,
         };
         let resp = self.inner.send(req).await?;
-        if let Some(ticket) = ticket {
-            ticket.report(resp.headers());
+        // Another origin's answer (a redirect followed below) says nothing
+        // of the org's windows: the ticket is only released, on drop.
+        if let Some(ticket) = ticket
+            && self.limiter.org.is_same_origin(resp.url())
+        {
+            let window = ticket.report(resp.headers());
+            if resp.status() == http::StatusCode::TOO_MANY_REQUESTS {
+                self.waited = window;
+            }
         }
         Ok(resp)
     }

@@ -7,13 +7,23 @@
 //!   limit, its reset, and the budget not yet claimed. The reset becomes an
 //!   instant on this machine by the crate's one rule, `X-Rate-Limit-Reset −
 //!   Date + 1 s` after the answer arrived: the server's clock, with a second
-//!   for skew.
+//!   for skew. Okta's windows are short (a minute for most endpoints), so a
+//!   reset more than [`MAX_RESET_AHEAD`] away by that rule is not believed
+//!   (a gateway writing milliseconds, a broken clock): the answer is ignored
+//!   for pacing. Otherwise one such answer would name the window for good,
+//!   every later (correct) answer being "an earlier window", and every
+//!   request would wait the maximum.
 //! - **Claims.** Every request claims one unit of the budget before it is
 //!   sent, and is outstanding until its answer arrives (or it fails, or is
 //!   dropped). An answer sets the budget to its `X-Rate-Limit-Remaining`
 //!   less the requests still outstanding, which the server may not have
 //!   counted yet; within one window the budget only goes down, so a late
 //!   answer cannot raise it. An answer from an earlier window is ignored.
+//! - **After a `429`.** The retry of a request answered `429` has already
+//!   waited for the window the `429` left the family in (the server's wait,
+//!   capped by the maximum wait): it claims its unit but gets no slot in
+//!   that window, so it is not made to wait twice (and keeps its jitter).
+//!   A newer window, reported meanwhile, paces it as any request.
 //! - **Slots.** While the budget is at least the share of the limit, a
 //!   request goes at once. Below it, requests get slots one interval apart,
 //!   the interval being the time left until the reset over the budget left:
@@ -39,6 +49,13 @@ use crate::rate_limit::{RateLimit, endpoint_family, reset_wait};
 
 /// The most endpoint families one pacing state tracks at once.
 pub(super) const MAX_FAMILIES: usize = 256;
+
+/// The furthest reset pacing believes, by the crate's rule
+/// (`X-Rate-Limit-Reset − Date + 1 s`): 5 minutes. Okta's rate-limit
+/// windows are a minute long for most endpoints; an answer whose reset is
+/// further away is ignored for pacing. Public as
+/// `OktaRateLimit::MAX_PACED_RESET`.
+pub(super) const MAX_RESET_AHEAD: Duration = Duration::from_secs(5 * 60);
 
 /// The pacing state shared by an `OktaRateLimit` and its clones.
 pub(super) struct Pacer {
@@ -71,15 +88,16 @@ struct Window {
 
 impl Family {
     /// Claims one request's unit at `now`: when to send it, if later than
-    /// `now`.
-    fn claim(&mut self, below: f64, now: Instant) -> Option<Instant> {
+    /// `now`. A request that already waited for the window named by
+    /// `waited` (a `429` retry) gets no slot in it.
+    fn claim(&mut self, below: f64, now: Instant, waited: Option<u64>) -> Option<Instant> {
         self.outstanding = self.outstanding.saturating_add(1);
         let w = self.window.as_mut()?;
         if now >= w.reset_at {
             return None;
         }
         // Precision: a budget or limit past 2^53 is no real Okta window.
-        let pace = (w.unclaimed as f64) < below * (w.limit as f64);
+        let pace = waited != Some(w.reset_epoch) && (w.unclaimed as f64) < below * (w.limit as f64);
         let slot = if !pace {
             None
         } else if w.unclaimed == 0 {
@@ -108,7 +126,11 @@ impl Family {
         else {
             return;
         };
-        // A reset too far to be an instant is no window to pace by.
+        // A reset beyond any of Okta's windows (or too far to be an
+        // instant) is no window to pace by.
+        if reset_in > MAX_RESET_AHEAD {
+            return;
+        }
         let Some(reset_at) = now.checked_add(reset_in) else {
             return;
         };
@@ -155,8 +177,14 @@ impl Pacer {
     }
 
     /// Claims a unit for a request to `path`: the ticket to report its
-    /// answer with, and when to send it, if later than now.
-    pub(super) fn claim(self: &Arc<Self>, path: &str) -> (Ticket, Option<Instant>) {
+    /// answer with, and when to send it, if later than now. `waited` names
+    /// the window (by its reset) that a `429` retry has already waited for:
+    /// no slot in it.
+    pub(super) fn claim(
+        self: &Arc<Self>,
+        path: &str,
+        waited: Option<u64>,
+    ) -> (Ticket, Option<Instant>) {
         let key = endpoint_family(path);
         let now = clock::now();
         let mut families = self.lock();
@@ -169,7 +197,7 @@ impl Pacer {
         let slot = families
             .entry(key.clone())
             .or_default()
-            .claim(self.below, now);
+            .claim(self.below, now, waited);
         drop(families);
         let ticket = Ticket {
             pacer: Arc::clone(self),
@@ -204,21 +232,21 @@ impl Ticket {
         }
     }
 
-    /// The request was answered with `headers`.
-    pub(super) fn report(mut self, headers: &HeaderMap) {
-        let Some(key) = self.family.take() else {
-            return;
-        };
+    /// The request was answered (by the org) with `headers`. Returns the
+    /// window the family is in now, by its reset: what a retry of a `429`
+    /// waits for.
+    pub(super) fn report(mut self, headers: &HeaderMap) -> Option<u64> {
+        let key = self.family.take()?;
         let rate = RateLimit::from_headers(headers);
         let reset_in = reset_wait(headers);
         let now = clock::now();
         let mut families = self.pacer.lock();
-        if let Some(family) = families.get_mut(&key) {
-            family.release();
-            if let (Some(rate), Some(reset_in)) = (rate, reset_in) {
-                family.report(&rate, reset_in, now);
-            }
+        let family = families.get_mut(&key)?;
+        family.release();
+        if let (Some(rate), Some(reset_in)) = (rate, reset_in) {
+            family.report(&rate, reset_in, now);
         }
+        family.window.map(|w| w.reset_epoch)
     }
 }
 
@@ -260,17 +288,17 @@ mod tests {
         let t0 = clock::now();
         let mut f = family(100, 60, t0);
         for _ in 0..10 {
-            assert_eq!(f.claim(0.5, t0), None);
+            assert_eq!(f.claim(0.5, t0, None), None);
         }
         assert_eq!(f.window.unwrap().unclaimed, 50);
         assert_eq!(f.outstanding, 10);
         // The eleventh finds half left, not under it.
-        assert_eq!(f.claim(0.5, t0), None);
+        assert_eq!(f.claim(0.5, t0, None), None);
         assert_eq!(f.window.unwrap().next, t0);
         // The twelfth finds 49: its slot is now, the next one 10 s / 49 on.
-        assert_eq!(f.claim(0.5, t0), None);
+        assert_eq!(f.claim(0.5, t0, None), None);
         assert_eq!(f.window.unwrap().next, t0 + 10 * SEC / 49);
-        assert!(f.claim(0.5, t0).is_some());
+        assert!(f.claim(0.5, t0, None).is_some());
     }
 
     #[test]
@@ -278,7 +306,7 @@ mod tests {
         let t0 = clock::now();
         let mut f = family(100, 10, t0);
         // 10 left over 10 s: one a second, the first at once.
-        let slots: Vec<Option<Instant>> = (0..12).map(|_| f.claim(0.2, t0)).collect();
+        let slots: Vec<Option<Instant>> = (0..12).map(|_| f.claim(0.2, t0, None)).collect();
         assert_eq!(slots[0], None);
         for (k, slot) in slots.iter().enumerate().take(10).skip(1) {
             assert_eq!(*slot, Some(t0 + SEC * k as u32), "slot {k}");
@@ -287,8 +315,8 @@ mod tests {
         assert_eq!(slots[10], Some(t0 + 10 * SEC));
         assert_eq!(slots[11], Some(t0 + 10 * SEC));
         // Once the reset has passed nothing is paced.
-        assert_eq!(f.claim(0.2, t0 + 10 * SEC), None);
-        assert_eq!(f.claim(0.2, t0 + 11 * SEC), None);
+        assert_eq!(f.claim(0.2, t0 + 10 * SEC, None), None);
+        assert_eq!(f.claim(0.2, t0 + 11 * SEC, None), None);
     }
 
     #[test]
@@ -298,7 +326,7 @@ mod tests {
         let mut now = t0;
         let mut sent = Vec::new();
         for remaining in (0..10).rev() {
-            if let Some(slot) = f.claim(0.5, now) {
+            if let Some(slot) = f.claim(0.5, now, None) {
                 now = slot;
             }
             sent.push(now - t0);
@@ -307,7 +335,11 @@ mod tests {
         }
         let expected: Vec<Duration> = (0..10).map(|k| SEC * k).collect();
         assert_eq!(sent, expected);
-        assert_eq!(f.claim(0.5, now), Some(t0 + 10 * SEC), "then the reset");
+        assert_eq!(
+            f.claim(0.5, now, None),
+            Some(t0 + 10 * SEC),
+            "then the reset"
+        );
     }
 
     #[test]
@@ -315,7 +347,7 @@ mod tests {
         let t0 = clock::now();
         let mut f = family(100, 40, t0);
         for _ in 0..5 {
-            f.claim(0.1, t0);
+            f.claim(0.1, t0, None);
         }
         assert_eq!(f.window.unwrap().unclaimed, 35);
         // One answer: 39 left, 4 others still out.
@@ -339,10 +371,46 @@ mod tests {
     }
 
     #[test]
+    fn a_reset_beyond_the_bound_is_not_believed() {
+        let t0 = clock::now();
+        let mut f = Family::default();
+        // A reset in milliseconds: ignored, nothing to pace by.
+        f.report(&rate(100, 0, 1_000_000), MAX_RESET_AHEAD + SEC, t0);
+        assert!(f.window.is_none());
+        assert_eq!(f.claim(1.0, t0, None), None);
+        // So the next correct answer names the window, and a later far one
+        // neither replaces it nor lowers its budget.
+        f.release();
+        f.report(&rate(100, 99, 1_000), 10 * SEC, t0);
+        f.report(&rate(100, 0, 1_000_000), MAX_RESET_AHEAD + SEC, t0);
+        let w = f.window.unwrap();
+        assert_eq!((w.reset_epoch, w.unclaimed), (1_000, 99));
+        // The bound itself is believed.
+        let mut f = Family::default();
+        f.report(&rate(100, 0, 1_300), MAX_RESET_AHEAD, t0);
+        assert_eq!(f.window.unwrap().reset_epoch, 1_300);
+    }
+
+    #[test]
+    fn a_429_retry_gets_no_slot_in_the_window_it_waited_for() {
+        let t0 = clock::now();
+        let mut f = family(100, 0, t0);
+        // Another request waits for the reset; the retry goes at once but
+        // still claims its unit.
+        assert_eq!(f.claim(0.5, t0, None), Some(t0 + 10 * SEC));
+        assert_eq!(f.claim(0.5, t0, Some(1_000)), None);
+        assert_eq!(f.outstanding, 2);
+        // A newer window than the one waited for paces it as any request.
+        let mut f = family(100, 0, t0);
+        f.report(&rate(100, 0, 1_005), 15 * SEC, t0);
+        assert_eq!(f.claim(0.5, t0, Some(1_000)), Some(t0 + 15 * SEC));
+    }
+
+    #[test]
     fn no_pacing_without_a_usable_window() {
         let t0 = clock::now();
         let mut f = Family::default();
-        assert_eq!(f.claim(1.0, t0), None, "nothing known yet");
+        assert_eq!(f.claim(1.0, t0, None), None, "nothing known yet");
         f.release();
         f.report(&rate(0, 0, 1_000), 10 * SEC, t0);
         assert!(f.window.is_none(), "a concurrent-limit breach");
@@ -352,7 +420,7 @@ mod tests {
         assert!(f.window.is_none(), "no limit, no reset");
         f.report(&rate(10, 0, u64::MAX), Duration::MAX, t0);
         assert!(f.window.is_none(), "a reset beyond any instant");
-        assert_eq!(f.claim(1.0, t0), None);
+        assert_eq!(f.claim(1.0, t0, None), None);
         assert!(!f.idle(t0), "one claim outstanding");
         f.release();
         assert!(f.idle(t0));
@@ -361,9 +429,9 @@ mod tests {
     #[test]
     fn tickets_release_their_claim_once() {
         let pacer = Pacer::new(0.5);
-        let (a, _) = pacer.claim("/api/v1/users");
-        let (b, _) = pacer.claim("/api/v1/users/");
-        let (c, _) = pacer.claim("/api/v1/users/me");
+        let (a, _) = pacer.claim("/api/v1/users", None);
+        let (b, _) = pacer.claim("/api/v1/users/", None);
+        let (c, _) = pacer.claim("/api/v1/users/me", None);
         let outstanding = |key: &str| pacer.lock()[key].outstanding;
         assert_eq!(outstanding("/api/v1/users"), 2);
         assert_eq!(outstanding("/api/v1/users/*"), 1);
@@ -388,14 +456,14 @@ mod tests {
         let pacer = Pacer::new(0.5);
         let mut held = Vec::new();
         for k in 0..MAX_FAMILIES {
-            held.push(pacer.claim(&format!("/api/v1/r{k}")).0);
+            held.push(pacer.claim(&format!("/api/v1/r{k}"), None).0);
         }
-        let (extra, slot) = pacer.claim("/api/v1/one-too-many");
+        let (extra, slot) = pacer.claim("/api/v1/one-too-many", None);
         assert_eq!(slot, None);
         assert!(extra.family.is_none(), "not tracked while all are busy");
         assert_eq!(pacer.lock().len(), MAX_FAMILIES);
         held.clear();
-        let (tracked, _) = pacer.claim("/api/v1/one-too-many");
+        let (tracked, _) = pacer.claim("/api/v1/one-too-many", None);
         assert!(tracked.family.is_some());
         assert_eq!(pacer.lock().len(), 1, "idle families were evicted");
     }

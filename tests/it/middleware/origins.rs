@@ -5,8 +5,8 @@
 use okta_auth::testing::{CustomServer, MockOkta, ServiceApp};
 use okta_auth::url::Url;
 use okta_auth::{
-    AccessToken, AccessTokenVerifier, DpopKey, DpopMode, OktaAuth, ServiceAppSource, SigningKey,
-    TokenType,
+    AccessToken, AccessTokenVerifier, DpopKey, DpopMode, OktaAuth, OrgUrl, ServiceAppSource,
+    SigningKey, TokenType,
 };
 use secrecy::ExposeSecret;
 use wiremock::matchers::path;
@@ -98,7 +98,7 @@ async fn custom_server_tokens_go_to_the_named_origin_with_bearer_and_dpop_and_pa
         .respond_with(ResponseTemplate::new(200))
         .mount(&s.other)
         .await;
-    let api_url: Url = api.uri().parse().unwrap();
+    let api_url: OrgUrl = api.uri().parse().unwrap();
     let dpop = DpopKey::generate();
     for source in [bearer_source(&okta), dpop_source(&okta, &app_key, &dpop)] {
         let c = client(
@@ -270,4 +270,46 @@ async fn the_redirect_policy_covers_every_named_origin() {
     let r = http.get(format!("{}/go", api.uri())).send().await.unwrap();
     assert_eq!(r.status(), 302);
     assert!(received(&s.other).await.is_empty());
+}
+
+/// The org's own guarantee holds for every named origin: no token in
+/// cleartext. A plain `http` origin is refused unless it is loopback (as
+/// `OrgUrl` refuses it for the org), and no origin has a path to be
+/// silently ignored.
+#[tokio::test]
+async fn a_plain_http_origin_is_refused_unless_it_is_loopback() {
+    let s = servers().await;
+    let cases = [
+        ("http://api.example.com", false),
+        ("http://api.example.com:8080", false),
+        ("http://10.0.0.7", false),
+        ("https://api.example.com", true),
+        ("https://api.example.com:8443/", true),
+        ("https://api.example.com/orders", false),
+        ("http://127.0.0.1:8080", true),
+        ("http://[::1]:8080", true),
+        ("http://localhost:8080", true),
+    ];
+    for (input, accepted) in cases {
+        // Parsed as whatever `origins` takes.
+        let origin = input.parse();
+        let refusal = origin.as_ref().err().map(ToString::to_string);
+        let auth =
+            OktaAuth::uncached(s.org_url.clone(), super::Tokens::new(vec![])).origins(origin.ok());
+        assert_eq!(refusal.is_none(), accepted, "{input}: {refusal:?}");
+        if input.starts_with("http://") && !accepted {
+            let refusal = refusal.unwrap();
+            assert!(
+                refusal.contains("plain http is allowed only for loopback hosts"),
+                "{input}: {refusal}"
+            );
+        } else if accepted {
+            let debug = format!("{auth:?}");
+            let origin = input.trim_end_matches('/');
+            assert!(
+                debug.contains(&format!("origins: Some([\"{origin}\"])")),
+                "{debug}"
+            );
+        }
+    }
 }

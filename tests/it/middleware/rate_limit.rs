@@ -353,3 +353,75 @@ async fn rate_limit_retries_get_fresh_dpop_proofs_and_skip_other_origins() {
     assert_eq!(r.status(), 429, "another origin's 429 is not retried");
     assert!(r.extensions().get::<RateLimit>().is_none());
 }
+
+/// "Requests to other origins pass untouched", answers too: when the org
+/// redirects to another origin and `OktaAuth` follows, that origin's answer
+/// is not the org's. It gets no `RateLimit`, its `429` is not retried (by
+/// re-sending to the org), and its `X-Rate-Limit-*` headers pace nothing:
+/// they used to pace the org's `/api/v1/users/*` for 51 s, a family the
+/// org never limited.
+#[tokio::test(start_paused = true)]
+async fn another_origins_answer_after_an_org_redirect_is_not_the_orgs() {
+    let s = servers().await;
+    for (from, to) in [("go", "landing"), ("busy", "busy")] {
+        let away = format!("{}/{to}", s.other.uri());
+        Mock::given(path(format!("/api/v1/users/{from}")))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", away.as_str()))
+            .mount(&s.org)
+            .await;
+    }
+    Mock::given(path("/api/v1/users/me"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&s.org)
+        .await;
+    let rate_headers = |status: u16| {
+        ResponseTemplate::new(status)
+            .insert_header("date", DATE)
+            .insert_header("x-rate-limit-limit", "100")
+            .insert_header("x-rate-limit-remaining", "0")
+            .insert_header("x-rate-limit-reset", (DATE_EPOCH + 50).to_string().as_str())
+    };
+    Mock::given(path("/landing"))
+        .respond_with(rate_headers(200))
+        .expect(1)
+        .mount(&s.other)
+        .await;
+    Mock::given(path("/busy"))
+        .respond_with(rate_headers(429))
+        .expect(1)
+        .mount(&s.other)
+        .await;
+    let c = client(
+        OktaAuth::uncached(s.org_url.clone(), ApiTokenSource::new("00ssws").unwrap()),
+        Some(OktaRateLimit::new(s.org_url.clone()).pace_below(0.2)),
+    );
+    let start = now();
+    let r = c
+        .get(format!("{}/api/v1/users/go", s.org.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.url().as_str(), format!("{}/landing", s.other.uri()));
+    assert!(r.extensions().get::<RateLimit>().is_none());
+    let r = c
+        .get(format!("{}/api/v1/users/busy", s.org.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "returned, not retried");
+    assert!(r.extensions().get::<RateLimit>().is_none());
+    let r = c
+        .get(format!("{}/api/v1/users/me", s.org.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let took = now() - start;
+    assert_eq!(
+        took,
+        Duration::ZERO,
+        "the org was paced or retried for {took:?} by another origin's headers"
+    );
+}
