@@ -64,7 +64,8 @@ impl UserStatus {
 
     /// The lifecycle links Okta offers a user in this status: `activate`
     /// for `STAGED` and `DEPROVISIONED` users only, `reactivate` for
-    /// `PROVISIONED` and `RECOVERY` ones (Okta's User Lifecycle API).
+    /// `PROVISIONED` and `RECOVERY` ones, `suspend` for `ACTIVE` ones only
+    /// (Okta's User Lifecycle API).
     fn lifecycle(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Self::Staged => &[
@@ -86,6 +87,18 @@ impl UserStatus {
             ],
             Self::Recovery => &[
                 ("reactivate", "lifecycle/reactivate"),
+                ("resetPassword", "lifecycle/reset_password"),
+                ("resetFactors", "lifecycle/reset_factors"),
+                ("expirePassword", "lifecycle/expire_password"),
+                ("forgotPassword", "credentials/forgot_password"),
+                (
+                    "changeRecoveryQuestion",
+                    "credentials/change_recovery_question",
+                ),
+                ("changePassword", "credentials/change_password"),
+                ("deactivate", "lifecycle/deactivate"),
+            ],
+            Self::Active => &[
                 ("suspend", "lifecycle/suspend"),
                 ("resetPassword", "lifecycle/reset_password"),
                 ("resetFactors", "lifecycle/reset_factors"),
@@ -98,8 +111,7 @@ impl UserStatus {
                 ("changePassword", "credentials/change_password"),
                 ("deactivate", "lifecycle/deactivate"),
             ],
-            Self::Active | Self::PasswordExpired => &[
-                ("suspend", "lifecycle/suspend"),
+            Self::PasswordExpired => &[
                 ("resetPassword", "lifecycle/reset_password"),
                 ("resetFactors", "lifecycle/reset_factors"),
                 ("expirePassword", "lifecycle/expire_password"),
@@ -301,6 +313,23 @@ mod tests {
         assert_eq!(json["credentials"]["provider"]["type"], "OKTA");
         assert!(json["_links"]["activate"]["href"].is_string());
         assert!(json["_links"].get("suspend").is_none());
+    }
+
+    #[test]
+    fn only_an_active_user_can_be_suspended() {
+        for status in [
+            UserStatus::Active,
+            UserStatus::Recovery,
+            UserStatus::PasswordExpired,
+            UserStatus::Staged,
+            UserStatus::Provisioned,
+            UserStatus::Suspended,
+            UserStatus::LockedOut,
+            UserStatus::Deprovisioned,
+        ] {
+            let offered = status.lifecycle().iter().any(|(rel, _)| *rel == "suspend");
+            assert_eq!(offered, status == UserStatus::Active, "{status}");
+        }
     }
 
     #[test]
