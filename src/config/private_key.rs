@@ -72,8 +72,9 @@ impl OktaConfig {
             Some(own) => {
                 if own != setting.value {
                     tracing::warn!(
-                        key_kid = own,
-                        ignored_kid = setting.value.as_str(),
+                        // Escaped (`Debug`), as in the message.
+                        key_kid = ?own,
+                        ignored_kid = ?setting.value.as_str(),
                         setting = %setting.origin,
                         "the private key carries its own kid {own:?}, which is used: {} \
                          ({:?}) is ignored",

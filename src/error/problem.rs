@@ -79,6 +79,11 @@ pub enum JwkProblem {
     /// `alg` belongs to another key type or curve (`ES256` on an RSA key).
     #[error("its alg does not fit its key type or curve")]
     AlgorithmMismatch,
+    /// The `kid` holds a control character (a NUL, a line break, …): a key
+    /// id travels into JWS headers, logs and Okta's API, and must be
+    /// printable.
+    #[error("its kid has control characters")]
+    KidControlCharacter,
     /// `use` is neither `sig` nor `enc`.
     #[error("its use is neither sig nor enc")]
     UnsupportedUse,
@@ -87,8 +92,8 @@ pub enum JwkProblem {
     #[error("its rsa modulus is not 2048 to 8192 bits")]
     RsaKeySize,
     /// The members do not form a valid public key: an EC coordinate of the
-    /// wrong length or a point off its curve, an invalid RSA modulus or
-    /// exponent.
+    /// wrong length or a point off its curve, an RSA exponent that is not
+    /// odd and greater than 1, an invalid RSA modulus.
     #[error("its members do not form a valid public key")]
     InvalidKey,
 }

@@ -21,7 +21,10 @@ use crate::error::{Error, JwkProblem};
 /// `key_ops`, Okta's `id`, `status`, `_links`, …) are ignored and not kept.
 /// Parsing refuses private members (`d`, `p`, `q`, `dp`, `dq`, `qi`,
 /// `oth`, a symmetric `k`) with [`JwkProblem::PrivateMember`], naming the
-/// member and never echoing its value.
+/// member and never echoing its value; an EC `x`/`y` that is not a point
+/// of its curve and an RSA `e` that is not odd and greater than 1 with
+/// [`JwkProblem::InvalidKey`]; a `kid` with control characters with
+/// [`JwkProblem::KidControlCharacter`].
 ///
 /// ```
 /// use okta_auth::serde_json;
@@ -100,6 +103,16 @@ impl Curve {
         }
     }
 
+    /// Whether (`x`, `y`) is a point of this curve (not the identity), as
+    /// the p256/p384 crates decode an uncompressed SEC1 point.
+    pub(crate) fn has_point(self, x: &[u8], y: &[u8]) -> bool {
+        let point = [&[4u8][..], x, y].concat();
+        match self {
+            Curve::P256 => p256::PublicKey::from_sec1_bytes(&point).is_ok(),
+            Curve::P384 => p384::PublicKey::from_sec1_bytes(&point).is_ok(),
+        }
+    }
+
     /// The one algorithm that signs on this curve.
     pub(crate) fn algorithm(self) -> Algorithm {
         match self {
@@ -172,6 +185,11 @@ impl Jwk {
 
     /// Sets the key id (`kid`), as when registering the key with Okta under
     /// a name of your choice.
+    ///
+    /// The `kid` must be printable: no control characters (NUL, CR, LF, …),
+    /// which parsing refuses with [`JwkProblem::KidControlCharacter`]. This
+    /// setter, meant for literals in code, does not check; `Debug` and
+    /// `tracing` fields escape a `kid`.
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into());
         self
@@ -254,19 +272,24 @@ impl Jwk {
         }
         let key = match raw.kty.as_deref() {
             None => return Err(JwkProblem::MissingMember("kty")),
-            Some("RSA") => KeyMembers::Rsa {
-                n: bytes_member(&mut raw.n, "n", None)?,
-                e: bytes_member(&mut raw.e, "e", None)?,
-            },
+            Some("RSA") => {
+                let (n, _) = bytes_member(&mut raw.n, "n", None)?;
+                let (e, e_bytes) = bytes_member(&mut raw.e, "e", None)?;
+                if !odd_above_one(&e_bytes) {
+                    return Err(JwkProblem::InvalidKey);
+                }
+                KeyMembers::Rsa { n, e }
+            }
             Some("EC") => {
                 let crv = raw.crv.as_deref().ok_or(JwkProblem::MissingMember("crv"))?;
                 let crv = Curve::from_name(crv).ok_or(JwkProblem::UnsupportedCurve)?;
                 let len = Some(crv.coordinate_len());
-                KeyMembers::Ec {
-                    crv,
-                    x: bytes_member(&mut raw.x, "x", len)?,
-                    y: bytes_member(&mut raw.y, "y", len)?,
+                let (x, x_bytes) = bytes_member(&mut raw.x, "x", len)?;
+                let (y, y_bytes) = bytes_member(&mut raw.y, "y", len)?;
+                if !crv.has_point(&x_bytes, &y_bytes) {
+                    return Err(JwkProblem::InvalidKey);
                 }
+                KeyMembers::Ec { crv, x, y }
             }
             Some(_) => return Err(JwkProblem::UnsupportedKeyType),
         };
@@ -283,22 +306,46 @@ impl Jwk {
             Some("enc") => Some(KeyUse::Encryption),
             Some(_) => return Err(JwkProblem::UnsupportedUse),
         };
+        let kid = raw.kid.take();
+        if let Some(kid) = &kid {
+            check_kid(kid)?;
+        }
         Ok(Self {
             key,
-            kid: raw.kid.take(),
+            kid,
             alg,
             key_use,
         })
     }
 }
 
+/// A `kid` read from input must be printable: it travels into JWS headers,
+/// `Debug`, `tracing` fields and Okta's API. Control characters (NUL, CR,
+/// LF, …) are refused.
+pub(crate) fn check_kid(kid: &str) -> Result<(), JwkProblem> {
+    if kid.chars().any(char::is_control) {
+        return Err(JwkProblem::KidControlCharacter);
+    }
+    Ok(())
+}
+
+/// Whether the big-endian unsigned integer `bytes` is odd and greater than
+/// 1, as an RSA public exponent must be (RFC 8017 §3.1).
+fn odd_above_one(bytes: &[u8]) -> bool {
+    match bytes.split_last() {
+        Some((&last, high)) => last % 2 == 1 && (last > 1 || high.iter().any(|&b| b != 0)),
+        None => false,
+    }
+}
+
 /// A base64url member that must hold bytes: present, non-empty, strictly
 /// base64url, and `len` bytes long when given (else the key is invalid).
+/// The member as it came, and its bytes.
 fn bytes_member(
     value: &mut Option<String>,
     name: &'static str,
     len: Option<usize>,
-) -> Result<String, JwkProblem> {
+) -> Result<(String, Vec<u8>), JwkProblem> {
     let value = value.take().ok_or(JwkProblem::MissingMember(name))?;
     if value.is_empty() {
         return Err(JwkProblem::EmptyMember(name));
@@ -307,7 +354,7 @@ fn bytes_member(
     if len.is_some_and(|len| bytes.len() != len) {
         return Err(JwkProblem::InvalidKey);
     }
-    Ok(value)
+    Ok((value, bytes))
 }
 
 /// The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: what a
@@ -386,22 +433,60 @@ mod tests {
         }
     }
 
+    /// A point of `crv`, uncompressed SEC1 (`04 ‖ x ‖ y`): the public key
+    /// of a fixed scalar.
+    fn point(crv: Curve) -> Vec<u8> {
+        match crv {
+            Curve::P256 => {
+                let key: p256::ecdsa::SigningKey =
+                    p256::SecretKey::from_slice(&[7; 32]).unwrap().into();
+                key.verifying_key().to_sec1_point(false).as_bytes().to_vec()
+            }
+            Curve::P384 => {
+                let key: p384::ecdsa::SigningKey =
+                    p384::SecretKey::from_slice(&[7; 48]).unwrap().into();
+                key.verifying_key().to_sec1_point(false).as_bytes().to_vec()
+            }
+        }
+    }
+
+    /// Its `x` and `y`.
+    fn coordinates(crv: Curve) -> (Vec<u8>, Vec<u8>) {
+        let point = point(crv);
+        let (x, y) = point[1..].split_at(crv.coordinate_len());
+        (x.to_vec(), y.to_vec())
+    }
+
     #[test]
     fn ec_coordinates_must_have_their_curves_length() {
         let ec = |x: &[u8], y: &[u8], crv: &str| {
-            format!(
+            let json = format!(
                 r#"{{"kty":"EC","crv":"{crv}","x":"{}","y":"{}"}}"#,
                 b64::encode(x),
                 b64::encode(y)
-            )
-            .parse::<Jwk>()
+            );
+            let serde = serde_json::from_str::<Jwk>(&json);
+            let parsed = json.parse::<Jwk>();
+            assert_eq!(parsed.is_ok(), serde.is_ok(), "{json}");
+            parsed
         };
-        assert!(ec(&[1; 32], &[2; 32], "P-256").is_ok());
-        assert!(ec(&[1; 48], &[2; 48], "P-384").is_ok());
+        let (x256, y256) = coordinates(Curve::P256);
+        let (x384, y384) = coordinates(Curve::P384);
+        assert!(ec(&x256, &y256, "P-256").is_ok());
+        assert!(ec(&x384, &y384, "P-384").is_ok());
+        let mut y_off = y256.clone();
+        y_off[31] ^= 1;
         for (x, y, crv) in [
-            (&[1u8; 31][..], &[2u8; 32][..], "P-256"),
-            (&[1; 33], &[2; 32], "P-256"),
-            (&[1; 32], &[2; 32], "P-384"),
+            (&x256[1..], &y256[..], "P-256"),
+            (&[&[0u8][..], &x256].concat()[..], &y256[..], "P-256"),
+            (&x256[..], &y256[..], "P-384"),
+            // The right lengths, but no point of the curve.
+            (&[1; 32][..], &[2; 32][..], "P-256"),
+            (&[1; 48], &[2; 48], "P-384"),
+            (&x256, &y_off, "P-256"),
+            (&x384, &y384[..], "P-256"),
+            // The identity has no affine coordinates; (0, 0) is not it.
+            (&[0; 32], &[0; 32], "P-256"),
         ] {
             assert!(
                 matches!(
@@ -416,12 +501,62 @@ mod tests {
     }
 
     #[test]
+    fn an_rsa_exponent_must_be_odd_and_above_one() {
+        let rsa = |e: &[u8]| {
+            format!(
+                r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+                b64::encode([0xc5; 256]),
+                b64::encode(e)
+            )
+            .parse::<Jwk>()
+        };
+        for e in [&[1, 0, 1][..], &[3], &[0, 3], &[1, 0, 0, 0, 1]] {
+            assert!(rsa(e).is_ok(), "{e:?}");
+        }
+        for e in [&[1][..], &[0, 1], &[0], &[2], &[1, 0, 0], &[0, 0]] {
+            assert!(
+                matches!(rsa(e), Err(Error::InvalidJwk(JwkProblem::InvalidKey))),
+                "{e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_kid_with_control_characters_is_refused() {
+        let (x, y) = coordinates(Curve::P256);
+        let jwk = |kid: &str| {
+            let json = serde_json::json!({
+                "kty": "EC", "crv": "P-256", "kid": kid,
+                "x": b64::encode(&x), "y": b64::encode(&y),
+            })
+            .to_string();
+            (json.parse::<Jwk>(), serde_json::from_str::<Jwk>(&json))
+        };
+        for kid in ["k-1", "key 1", "clé", ""] {
+            let (parsed, serde) = jwk(kid);
+            assert_eq!(parsed.unwrap().kid(), Some(kid));
+            assert!(serde.is_ok(), "{kid:?}");
+        }
+        for kid in ["a\u{0}b", "a\r\nb", "\t", "a\u{7f}", "a\u{85}"] {
+            let (parsed, serde) = jwk(kid);
+            assert!(
+                matches!(
+                    parsed,
+                    Err(Error::InvalidJwk(JwkProblem::KidControlCharacter))
+                ),
+                "{kid:?}"
+            );
+            assert!(serde.is_err(), "{kid:?}");
+        }
+        // Whatever `with_kid` was given, `Debug` escapes it.
+        let debug = format!("{:?}", jwk("k").0.unwrap().with_kid("a\r\nb"));
+        assert!(debug.contains(r#"kid: Some("a\r\nb")"#), "{debug}");
+    }
+
+    #[test]
     fn built_keys_serialize_to_what_parses_back() {
         let rsa = Jwk::rsa(&[0xc5; 256], &[1, 0, 1]).for_signing(Algorithm::RS384);
-        let mut point = vec![4u8];
-        point.extend([7u8; 48]);
-        point.extend([9u8; 48]);
-        let ec = Jwk::ec(Curve::P384, &point).with_kid("e");
+        let ec = Jwk::ec(Curve::P384, &point(Curve::P384)).with_kid("e");
         for jwk in [rsa, ec] {
             let json = serde_json::to_string(&jwk).unwrap();
             assert_eq!(json.parse::<Jwk>().unwrap(), jwk, "{json}");

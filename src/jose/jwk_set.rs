@@ -12,8 +12,10 @@ use crate::error::{Error, JwkProblem};
 /// A JWK set (RFC 7517 §5): `{"keys":[…]}`, as a JWKS endpoint serves it
 /// and as Okta's client registration takes it.
 ///
-/// Parsing follows RFC 7517 §5: a key that is not understood (another
-/// `kty`, curve, `alg` or `use`, missing or malformed members) is skipped,
+/// Parsing follows RFC 7517 §5: a key that is not understood or cannot be
+/// used (another `kty`, curve, `alg` or `use`, missing or malformed
+/// members, an EC point off its curve, an RSA `e` that is not odd and
+/// greater than 1, a `kid` with control characters) is skipped,
 /// but a key with private members fails the whole set with
 /// [`JwkProblem::PrivateMember`] — a key set that leaks a private key is
 /// not to be trusted.

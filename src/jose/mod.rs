@@ -27,7 +27,7 @@ mod raw_jwk;
 mod verifying_key;
 
 pub use alg::Algorithm;
-pub(crate) use jwk::{Curve, KeyMembers};
+pub(crate) use jwk::{Curve, KeyMembers, check_kid};
 pub use jwk::{Jwk, KeyUse, jwk_thumbprint};
 pub use jwk_set::JwkSet;
 pub(crate) use raw_jwk::RawJwk;

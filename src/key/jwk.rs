@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::Material;
 use crate::error::Error;
-use crate::jose::{Algorithm, Curve, RawJwk, b64};
+use crate::jose::{Algorithm, Curve, RawJwk, b64, check_kid};
 
 fn key_error(msg: impl Into<String>) -> Error {
     Error::Key(msg.into())
@@ -39,8 +39,11 @@ pub(super) fn parse(json: &str) -> Result<Parsed, Error> {
     };
     let alg = jwk.alg.as_deref().map(parse_alg).transpose()?;
     let kid = jwk.kid.take();
-    if kid.as_deref().is_some_and(str::is_empty) {
-        return Err(key_error("malformed jwk: empty kid"));
+    if let Some(kid) = &kid {
+        if kid.is_empty() {
+            return Err(key_error("malformed jwk: empty kid"));
+        }
+        check_kid(kid).map_err(|problem| key_error(format!("malformed jwk: {problem}")))?;
     }
     let material = match jwk.kty.as_deref() {
         Some("RSA") => rsa_key(&jwk)?,

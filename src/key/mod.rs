@@ -136,8 +136,9 @@ impl SigningKey {
     ///
     /// Fails with [`Error::Key`] on anything else: a public key, an
     /// encrypted key, an RSA key under [`MIN_RSA_BITS`] bits, an EC key on a
-    /// curve other than P-256 or P-384, a JWK without its private members,
-    /// or text that is not a key. The error never quotes the input.
+    /// curve other than P-256 or P-384, a JWK without its private members
+    /// or whose `kid` is empty or holds control characters (NUL, CR, LF,
+    /// …), or text that is not a key. The error never quotes the input.
     pub fn parse(text: &str) -> Result<Self, Error> {
         if text.trim_start().starts_with(['{', '[']) {
             Self::from_jwk(text)
@@ -213,7 +214,14 @@ impl SigningKey {
 
     /// Sets the key id (`kid`) sent in every assertion header. Okta needs it
     /// when the app has more than one key: use the `kid` Okta shows for the
-    /// key. Defaults to the JWK's `kid`, or none for PEM keys.
+    /// key.
+    ///
+    /// The `kid` must be printable: no control characters (NUL, CR, LF, …),
+    /// which [`from_jwk`](Self::from_jwk) refuses in a JWK. This setter,
+    /// meant for literals in code, does not check; `Debug` and `tracing`
+    /// fields escape a `kid`.
+    ///
+    /// Defaults to the JWK's `kid`, or none for PEM keys.
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into());
         self.encoded_header = encode_header(self.alg, self.kid.as_deref());

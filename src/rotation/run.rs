@@ -97,8 +97,9 @@ impl KeyRotation {
         tracing::info_span!(
             "okta_key_rotation",
             app_id = self.app_id.as_str(),
-            new_kid = self.new_kid(),
-            old_kid = self.old_kid.as_str(),
+            // Escaped (`Debug`): a kid set in code may hold anything.
+            new_kid = ?self.new_kid(),
+            old_kid = ?self.old_kid.as_str(),
         )
     }
 

@@ -210,8 +210,9 @@ impl ServiceAppSource {
         let old = slot.swap(Arc::new(key));
         tracing::info!(
             client_id = c.client_id.as_str(),
-            old_kid = old.kid(),
-            new_kid = new_kid.as_deref(),
+            // Escaped (`Debug`): a kid set in code may hold anything.
+            old_kid = old.kid().map(tracing::field::debug),
+            new_kid = new_kid.as_deref().map(tracing::field::debug),
             "okta client-assertion key replaced"
         );
         Ok(Arc::unwrap_or_clone(old))

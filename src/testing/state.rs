@@ -21,8 +21,9 @@ pub const RECEIVED_LIMIT: usize = 256;
 /// JWTs decoded (not re-verified) for assertions in tests.
 ///
 /// The `Authorization` and `DPoP` header values are marked sensitive, so
-/// `Debug` does not print them; a `client_secret` form value is replaced by
-/// `[redacted]`.
+/// `Debug` does not print them; a `client_secret` or `client_assertion` form
+/// value is replaced by `[redacted]` (the assertion's header and claims are
+/// kept decoded, in `assertion_header` and `assertion_claims`).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ReceivedRequest {
@@ -34,7 +35,8 @@ pub struct ReceivedRequest {
     pub query: Option<String>,
     /// The request headers.
     pub headers: HeaderMap,
-    /// The form fields of a token request, in order.
+    /// The form fields of a token request, in order, with the values of
+    /// `client_secret` and `client_assertion` replaced by `[redacted]`.
     pub form: Vec<(String, String)>,
     /// The client the request spoke for, when it said (assertion `iss`,
     /// `client_id` or basic-auth user).

@@ -34,7 +34,10 @@ impl Respond for TokenEndpoint {
         log.form = form
             .iter()
             .map(|(k, v)| {
-                let v = if k == "client_secret" {
+                // Both are credentials: a client assertion is good at this
+                // endpoint until it expires. Its decoded header and claims
+                // are kept below.
+                let v = if k == "client_secret" || k == "client_assertion" {
                     "[redacted]"
                 } else {
                     v

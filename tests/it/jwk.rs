@@ -361,3 +361,100 @@ fn algorithms_are_their_jose_names() {
         "RS512"
     );
 }
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A P-256 JWK whose `x`/`y` have the right length but name no point of
+/// the curve.
+fn off_curve_p256() -> String {
+    format!(
+        r#"{{"kty":"EC","crv":"P-256","kid":"a","x":"{}","y":"{}"}}"#,
+        b64(&[1; 32]),
+        b64(&[2; 32])
+    )
+}
+
+/// RFC 7518 §6.2.1: `x`/`y` are a point of the curve. A `Jwk` that can
+/// never verify anything is refused when parsed.
+#[test]
+fn public_jwk_refuses_an_ec_point_off_its_curve() {
+    let r = off_curve_p256().parse::<Jwk>();
+    assert!(
+        matches!(r, Err(Error::InvalidJwk(JwkProblem::InvalidKey))),
+        "off-curve point accepted: {r:?}"
+    );
+    let r = serde_json::from_str::<Jwk>(&off_curve_p256());
+    assert!(r.is_err(), "off-curve point accepted by serde: {r:?}");
+}
+
+/// A JWK set skips keys it cannot use (RFC 7517 §5): an off-curve key is
+/// skipped, not fatal to the set.
+#[test]
+fn jwk_set_skips_an_ec_key_off_its_curve() {
+    let good = SigningKey::generate_p256().with_kid("b").public_jwk();
+    let good_json = serde_json::to_string(&good).unwrap();
+    let set: JwkSet = format!(r#"{{"keys":[{},{good_json}]}}"#, off_curve_p256())
+        .parse()
+        .unwrap();
+    assert!(set.find("a").is_none(), "off-curve key kept: {set:?}");
+    assert_eq!(set.keys(), [good]);
+}
+
+/// An RSA public exponent must be odd and greater than 1; `e` = 1 makes
+/// "signatures" trivially forgeable and an even `e` is no RSA key.
+#[test]
+fn public_jwk_refuses_an_rsa_exponent_of_one_or_even() {
+    let n = b64(&[0xc5; 256]);
+    let mut accepted = Vec::new();
+    for (name, e) in [
+        ("1", b64(&[1])),
+        ("2", b64(&[2])),
+        ("65536", b64(&[1, 0, 0])),
+    ] {
+        let json = format!(r#"{{"kty":"RSA","n":"{n}","e":"{e}"}}"#);
+        match json.parse::<Jwk>() {
+            Err(Error::InvalidJwk(JwkProblem::InvalidKey)) => {}
+            _ => accepted.push(name),
+        }
+    }
+    assert!(accepted.is_empty(), "e accepted: {accepted:?}");
+    let e = b64(&[1, 0, 1]);
+    assert!(
+        format!(r#"{{"kty":"RSA","n":"{n}","e":"{e}"}}"#)
+            .parse::<Jwk>()
+            .is_ok()
+    );
+}
+
+/// A `kid` with control characters (NUL, CR, LF) would travel into
+/// assertion headers, `Debug`, `tracing` fields and the admin API: the
+/// public and the private JWK readers refuse it.
+#[test]
+fn jwk_kid_with_control_characters_is_refused() {
+    let mut public = serde_json::to_value(SigningKey::generate_p256().public_jwk()).unwrap();
+    public["kid"] = "a\u{0}\r\nb".into();
+    let public = public.to_string().parse::<Jwk>();
+
+    let mut private: serde_json::Value =
+        serde_json::from_str(&fixture("ec-p256-private.jwk.json")).unwrap();
+    private["kid"] = "a\r\nb".into();
+    let private_jwk = SigningKey::from_jwk(&private.to_string());
+    let parsed = SigningKey::parse(&private.to_string());
+
+    assert!(
+        public.is_err() && private_jwk.is_err() && parsed.is_err(),
+        "kid accepted: public {public:?}, private {private_jwk:?}, parse {parsed:?}"
+    );
+    assert!(
+        matches!(
+            public,
+            Err(Error::InvalidJwk(JwkProblem::KidControlCharacter))
+        ),
+        "{public:?}"
+    );
+    let message = private_jwk.unwrap_err().to_string();
+    assert!(message.contains("kid has control characters"), "{message}");
+}

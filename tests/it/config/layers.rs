@@ -311,8 +311,8 @@ fn a_key_id_setting_that_the_keys_own_kid_overrules_is_warned_about() {
         for part in [
             "own kid \"own-kid\"",
             "environment variable OKTA_CLIENT_PRIVATEKEYID (\"stale-kid\") is ignored",
-            "key_kid=own-kid",
-            "ignored_kid=stale-kid",
+            "key_kid=\"own-kid\"",
+            "ignored_kid=\"stale-kid\"",
         ] {
             assert!(warned[0].contains(part), "{part} in {warned:?}");
         }

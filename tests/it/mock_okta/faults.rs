@@ -136,6 +136,51 @@ async fn received_requests_do_not_print_secrets() {
     assert_eq!(last.client_id.as_deref(), Some("0oa-s"));
 }
 
+/// `ReceivedRequest`'s `Debug` (what a failing test prints) and its `form`
+/// do not show the client assertion: a signed credential, good at the
+/// token endpoint until it expires. Its header and claims stay, decoded.
+#[tokio::test]
+async fn received_request_debug_hides_the_client_assertion() {
+    use okta_auth::testing::ServiceApp;
+    use okta_auth::{ServiceAppSource, SigningKey, TokenSource};
+    let key = SigningKey::generate_p256().with_kid("k1");
+    let okta = MockOkta::start().await;
+    okta.register_service_app(
+        ServiceApp::new("0oaX")
+            .jwk(key.public_jwk())
+            .scopes(["okta.users.read"]),
+    )
+    .unwrap();
+    let source = ServiceAppSource::builder(okta.org_url(), "0oaX")
+        .private_key(key)
+        .scopes(["okta.users.read"])
+        .build()
+        .unwrap();
+    source.token().await.unwrap();
+    let received = okta.received();
+    let token_request = received
+        .iter()
+        .find(|r| r.path.ends_with("/token"))
+        .unwrap();
+    assert!(
+        token_request
+            .form
+            .contains(&("client_assertion".into(), "[redacted]".into())),
+        "{token_request:?}"
+    );
+    let header = token_request.assertion_header.as_ref().unwrap();
+    assert_eq!(header["kid"], "k1");
+    let claims = token_request.assertion_claims.as_ref().unwrap();
+    assert_eq!(claims["iss"], "0oaX");
+    for dump in [format!("{token_request:?}"), format!("{received:?}")] {
+        // Every part of a JWT but the signature is base64url JSON: `eyJ…`.
+        assert!(
+            !dump.contains("eyJ"),
+            "the client assertion is printed: {dump}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_are_all_counted_and_logged() {
     let okta = std::sync::Arc::new(org(false).await);
