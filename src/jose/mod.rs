@@ -3,7 +3,7 @@
 //!
 //! - `b64`: base64url without padding, the one encoder and (strict)
 //!   decoder of the crate.
-//! - [`Jwk`] (`jwk.rs`): public RSA and EC keys as Okta and every JWKS
+//! - [`Jwk`] (`jwk/`): public RSA and EC keys as Okta and every JWKS
 //!   write them; parsing refuses private members; RFC 7638 thumbprints.
 //! - [`JwkSet`] (`jwk_set.rs`): `{"keys":[…]}`.
 //! - `RawJwk` (`raw_jwk.rs`): the one reader of JWK JSON, for public keys
