@@ -30,7 +30,6 @@ mod org_url;
 mod pacing;
 mod public_face;
 mod raw_server;
-mod review_cache;
 #[cfg(feature = "test-util")]
 #[cfg(feature = "test-util")]
 mod rotation;
