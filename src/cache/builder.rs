@@ -85,7 +85,10 @@ impl<S: TokenSource + 'static> CachingTokenSourceBuilder<S> {
 
     /// How long before expiry a cached token stops being handed out instead
     /// of waiting for a refresh: with less than this left, callers wait for
-    /// the whole fetch. At most [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT).
+    /// the whole fetch. A failed refresh's backoff ends by then, and hits
+    /// skip the clock only while freshness ends at least this long (at least
+    /// 1 s) before expiry (see the [module docs](super)). At most
+    /// [`MAX_ERROR_WAIT`](super::MAX_ERROR_WAIT).
     ///
     /// Defaults to [`DEFAULT_EXPIRY_MARGIN`](super::DEFAULT_EXPIRY_MARGIN).
     pub fn expiry_margin(mut self, margin: Duration) -> Self {

@@ -11,11 +11,16 @@
 //!   the clock read, and so does every token on a multi-threaded tokio
 //!   runtime: there a timer task clears an `armed` flag at the deadline (or
 //!   when it is aborted or its runtime shuts down), and while the flag is
-//!   set a hit is just the load and the clone. On a current-thread runtime,
-//!   which runs timers only inside `block_on`, hits read the clock. `ArcSwap`
-//!   was chosen over an `RwLock` because its readers never write a shared
-//!   counter, so they do not contend with each other, and a writer never
-//!   blocks them.
+//!   set a hit is just the load and the clone. The flag is set only while
+//!   the deadline lies at least [`DEFAULT_EXPIRY_MARGIN`] (the expiry
+//!   margin, never less than 1 s) before the token's expiry, so that a timer
+//!   delayed by busy or blocked workers cannot let an expired token out;
+//!   otherwise (tokens of a few seconds, a token kept through failed
+//!   refreshes near its end) hits read the clock. On a current-thread
+//!   runtime, which runs timers only inside `block_on`, hits read the
+//!   clock. `ArcSwap` was chosen over an `RwLock` because its readers never
+//!   write a shared counter, so they do not contend with each other, and a
+//!   writer never blocks them.
 //! - **Allocation on a hit.** None through the concrete type:
 //!   [`CachingTokenSource::token`] (the inherent method, which
 //!   `cache.token()` calls on a `CachingTokenSource<S>`),
@@ -48,7 +53,11 @@
 //!   that gives up does not cancel it for the others.
 //! - **Failures.** While a still-valid token is cached, any failed refresh
 //!   leaves it in service and backs off (jittered, doubling from
-//!   [`DEFAULT_INITIAL_BACKOFF`] to [`DEFAULT_MAX_BACKOFF`]). With no valid
+//!   [`DEFAULT_INITIAL_BACKOFF`] to [`DEFAULT_MAX_BACKOFF`]), but never
+//!   past the token's next checkpoint: its mandatory point, its last usable
+//!   instant (expiry − [`DEFAULT_EXPIRY_MARGIN`]) and its expiry each get a
+//!   refresh attempt, so the error of a refresh made while the token was
+//!   served is not handed out after it expired. With no valid
 //!   token, the error goes to the waiters and is handed out again until the
 //!   backoff ends: [`DEFAULT_ERROR_TTL`] for a permanent error, the
 //!   transient backoff otherwise; then the source is asked again, so the
@@ -60,7 +69,8 @@
 //!   not asked again before the window resets: the wait is
 //!   `max(backoff, `[`Error::retry_after`]`)`, the latter capped at
 //!   [`MAX_RETRY_AFTER`] so that a wrong reset time cannot stall the cache.
-//!   A still-valid token is served meanwhile; with none, callers get the
+//!   A still-valid token is served meanwhile (the window is waited out even
+//!   past the token's checkpoints); with none, callers get the
 //!   `RateLimited` error (whose `retry_after` counts down) until then.
 //! - **Invalidation** drops the cached token only if it is the very token
 //!   that was rejected ([`AccessToken::same_token`], a pointer compare), and

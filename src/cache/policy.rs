@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use crate::clock::Instant;
 
+use super::update::later;
+
 /// Default point, as a fraction of a token's lifetime, after which one caller
 /// starts a refresh in the background while everyone keeps getting the
 /// current token (the *advisory* point).
@@ -80,6 +82,10 @@ pub const MAX_ERROR_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 /// The least share of the time between a token's arrival and its mandatory
 /// point left to the background refresh (see [`Policy::points`]).
 const MIN_AHEAD_WINDOW: f64 = 0.1;
+
+/// The least time between a token's fresh deadline and its expiry for the
+/// clock-free hit path (see [`Policy::clock_free_headroom`]).
+const MIN_CLOCK_FREE_HEADROOM: Duration = Duration::from_secs(1);
 
 /// The cache's timing policy (set through the builder).
 #[derive(Debug, Clone)]
@@ -210,11 +216,42 @@ impl Policy {
         } else {
             self.backoff(failures, transient, unit)
         };
-        let rate_limit = error
-            .retry_after()
-            .unwrap_or(Duration::ZERO)
-            .min(MAX_RETRY_AFTER);
-        backoff.max(rate_limit)
+        backoff.max(rate_limit_wait(error))
+    }
+
+    /// When to ask the source again: [`retry_in`](Self::retry_in) from
+    /// `now`, but while a still-valid token is `kept` (its mandatory point
+    /// and expiry) no later than its next checkpoint — mandatory point, last
+    /// usable instant (`expiry - expiry_margin`), expiry — so that each gets
+    /// an attempt and an error is never held past the expiry (then the
+    /// no-token rules apply). A rate-limit window is still waited out.
+    pub(crate) fn retry_at(
+        &self,
+        now: Instant,
+        failures: u32,
+        error: &crate::Error,
+        kept: Option<(Option<Instant>, Instant)>,
+        unit: f64,
+    ) -> Instant {
+        let wait = later(now, self.retry_in(failures, error, kept.is_some(), unit));
+        let Some((mandatory, expires_at)) = kept else {
+            return wait;
+        };
+        let checkpoint = [mandatory, expires_at.checked_sub(self.expiry_margin)]
+            .into_iter()
+            .flatten()
+            .filter(|&at| at > now)
+            .min()
+            .unwrap_or(expires_at);
+        wait.min(checkpoint).max(later(now, rate_limit_wait(error)))
+    }
+
+    /// How far before a token's expiry its fresh deadline must lie for the
+    /// hit path to skip the clock (trusting a timer to end freshness): the
+    /// expiry margin, at least [`MIN_CLOCK_FREE_HEADROOM`]. A timer that
+    /// fires late by less than this never lets an expired token be served.
+    pub(crate) fn clock_free_headroom(&self) -> Duration {
+        self.expiry_margin.max(MIN_CLOCK_FREE_HEADROOM)
     }
 
     /// How long to wait before asking the source again after the
@@ -231,6 +268,15 @@ impl Policy {
             .min(self.max_backoff);
         ceiling.mul_f64(0.5 + unit.clamp(0.0, 1.0) * 0.5)
     }
+}
+
+/// The wait a rate-limit answer asks for (none for other errors), capped
+/// at [`MAX_RETRY_AFTER`].
+fn rate_limit_wait(error: &crate::Error) -> Duration {
+    error
+        .retry_after()
+        .unwrap_or(Duration::ZERO)
+        .min(MAX_RETRY_AFTER)
 }
 
 #[cfg(test)]
@@ -374,5 +420,30 @@ mod tests {
         let permanent = crate::Error::Config("x".into());
         assert_eq!(p.retry_in(3, &permanent, false, 0.5), DEFAULT_ERROR_TTL);
         assert_eq!(p.retry_in(3, &permanent, true, 1.0), secs(4));
+    }
+
+    #[test]
+    fn a_kept_token_caps_the_retry_at_its_next_checkpoint() {
+        let p = Policy::default();
+        let now = crate::clock::now();
+        let error = crate::Error::Config("x".into());
+        let kept = |mandatory, expires| Some((Some(now + secs(mandatory)), now + secs(expires)));
+        let retry = |failures, kept| p.retry_at(now, failures, &error, kept, 1.0) - now;
+        // A short backoff (2 s) ends before every checkpoint; a long one
+        // (30 s) at the mandatory point, past it at the last usable instant
+        // (expiry − 5 s), past that at the expiry.
+        assert_eq!(retry(1, kept(90, 100)), secs(2));
+        assert_eq!(retry(9, kept(10, 100)), secs(10));
+        assert_eq!(retry(9, kept(0, 20)), secs(15));
+        assert_eq!(retry(9, kept(0, 3)), secs(3));
+        // No token kept: the no-token rules.
+        assert_eq!(retry(9, None), DEFAULT_ERROR_TTL);
+        // The clock-free headroom is the expiry margin, at least 1 s.
+        assert_eq!(p.clock_free_headroom(), DEFAULT_EXPIRY_MARGIN);
+        let p = Policy {
+            expiry_margin: Duration::ZERO,
+            ..p
+        };
+        assert_eq!(p.clock_free_headroom(), MIN_CLOCK_FREE_HEADROOM);
     }
 }

@@ -86,7 +86,8 @@ impl Snapshot {
             None => Some(token),
             // Relaxed: the flag guards no other data, and a reader that sees
             // the clear a moment late serves a token that is still valid
-            // (the fresh deadline is the advisory point, well before expiry).
+            // (the flag is set only while the fresh deadline lies at least
+            // the clock-free headroom before expiry; see `publish`).
             Some(_) if self.armed.load(Ordering::Relaxed) => Some(token),
             Some(until) if now() < until => Some(token),
             Some(_) => None,

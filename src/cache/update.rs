@@ -78,10 +78,16 @@ impl<S: TokenSource + 'static> Shared<S> {
                 let transient = error.is_transient();
                 let keep = old.valid_token(now).cloned();
                 let serving_cached = keep.is_some();
-                let retry_in =
-                    self.policy
-                        .retry_in(failures, &error, serving_cached, rand::random());
-                let retry_at = later(now, retry_in);
+                // While the token is kept, its mandatory point, last usable
+                // instant and expiry each get an attempt (see `retry_at`).
+                let kept = match (&keep, old.expires_at) {
+                    (Some(_), Some(exp)) => Some((old.mandatory_at, exp)),
+                    _ => None,
+                };
+                let retry_at = self
+                    .policy
+                    .retry_at(now, failures, &error, kept, rand::random());
+                let retry_in = retry_at.saturating_duration_since(now);
                 let fresh_until = match (&keep, old.expires_at) {
                     (Some(_), Some(exp)) => {
                         let backoff_end = retry_at.min(exp);
@@ -133,8 +139,12 @@ impl<S: TokenSource + 'static> Shared<S> {
     /// Only multi-threaded runtimes: their workers drive timers on their
     /// own, whereas a current-thread runtime runs timers only inside
     /// `block_on`, so a program calling `rt.block_on(cache.token())` would
-    /// never let the timer fire. Elsewhere hits compare the deadline with
-    /// the clock.
+    /// never let the timer fire. And only while the fresh deadline lies at
+    /// least the clock-free headroom before expiry: a timer runs late when
+    /// its workers are busy or blocked, and then the hit path must still
+    /// not serve an expired token (after a failed refresh the deadline can
+    /// be the expiry itself). Elsewhere hits compare the deadline with the
+    /// clock.
     fn publish(&self, snapshot: Snapshot) {
         let snapshot = Arc::new(snapshot);
         self.state.store(Arc::clone(&snapshot));
@@ -146,6 +156,13 @@ impl<S: TokenSource + 'static> Shared<S> {
             return;
         };
         if snapshot.token.is_none() {
+            return;
+        }
+        let headroom = self.policy.clock_free_headroom();
+        if snapshot
+            .expires_at
+            .is_some_and(|exp| exp.checked_sub(headroom).is_none_or(|last| until > last))
+        {
             return;
         }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {

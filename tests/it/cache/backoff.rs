@@ -113,7 +113,8 @@ async fn day_long_waits_are_accepted_and_do_not_overflow() {
     advance(secs(2)).await;
     assert!(cache.token().await.is_ok());
 
-    // A transient error while serving: backs off up to a day.
+    // A transient error while serving: backs off up to a day, but not past
+    // the token's expiry; then the no-token backoff, up to a day too.
     let fake = Fake::new(
         [Step::Ok(secs(100))],
         Step::Err(transient()),
@@ -129,9 +130,12 @@ async fn day_long_waits_are_accepted_and_do_not_overflow() {
     assert!(cache.token().await.unwrap().same_token(&first));
     settle().await;
     assert_eq!(fake.calls(), 2);
-    advance(secs(30)).await; // expired, still backing off: the error
+    advance(secs(30)).await; // expired: one more attempt, which fails
     assert!(cache.token().await.unwrap_err().is_transient());
-    assert_eq!(fake.calls(), 2);
+    assert_eq!(fake.calls(), 3);
+    advance(DAY / 2 - secs(1)).await; // within the (jittered) day: the error
+    assert!(cache.token().await.unwrap_err().is_transient());
+    assert_eq!(fake.calls(), 3);
 }
 
 #[tokio::test(start_paused = true)]
@@ -244,4 +248,86 @@ async fn a_panicking_source_is_backed_off_like_a_failure() {
     advance(DEFAULT_ERROR_TTL).await;
     assert!(cache.token().await.is_err());
     assert_eq!(calls(), 2, "asked again after the backoff");
+}
+
+/// During an outage the refresh backoff (up to 30 s) is computed while a
+/// token is still served; it must not outlive that token: once the token
+/// has expired, a permanent error is handed out no longer than the error
+/// ttl, so after the admin fixes the key the service recovers at once.
+#[tokio::test(start_paused = true)]
+async fn error_after_expiry_is_not_cached_past_error_ttl() {
+    let fake = Fake::new(
+        [Step::Ok(secs(3600))],
+        Step::Err(permanent()),
+        Duration::ZERO,
+    );
+    let cache = CachingTokenSource::builder(Arc::clone(&fake))
+        .refresh_jitter(0.0)
+        .build()
+        .unwrap();
+    let first = cache.token().await.unwrap();
+    // From the advisory point (45 min) to 100 s before expiry, callers come
+    // every second; refreshes fail and the backoff reaches its 30 s cap.
+    advance(secs(2700)).await;
+    for _ in 0..800 {
+        assert!(cache.token().await.unwrap().same_token(&first));
+        settle().await;
+        advance(secs(1)).await;
+    }
+    // Quiet until 1 s before expiry, then one more caller: a last refresh
+    // fails (the token, 1 s left, is still handed out).
+    advance(secs(99)).await;
+    let calls = fake.calls();
+    let last = cache.token().await.unwrap();
+    assert!(last.same_token(&first));
+    assert_eq!(fake.calls(), calls + 1, "a refresh ran 1 s before expiry");
+    // The admin fixes the key; the token expires.
+    fake.push(Step::Ok(secs(3600)));
+    advance(secs(1) + DEFAULT_ERROR_TTL + Duration::from_millis(500)).await;
+    let after = cache.token().await;
+    assert!(
+        after.is_ok(),
+        "{:?} handed out 2.5 s after expiry with no token cached (error ttl is 2 s)",
+        after.err()
+    );
+}
+
+/// However long the backoff, a token kept through failed refreshes gets an
+/// attempt at its mandatory point, at its last usable instant (expiry −
+/// expiry margin) and at its expiry, where the no-token rules take over.
+#[tokio::test(start_paused = true)]
+async fn a_failed_refresh_is_retried_at_the_mandatory_point_and_before_expiry() {
+    let fake = Fake::new(
+        [Step::Ok(secs(100))],
+        Step::Err(transient()),
+        Duration::ZERO,
+    );
+    // Every backoff is 15–30 s: without the checkpoints, no attempt between
+    // the failure at the advisory point (75 s) and ~91 s, then none until
+    // after expiry.
+    let cache = CachingTokenSource::builder(Arc::clone(&fake))
+        .refresh_jitter(0.0)
+        .backoff(secs(30), secs(30))
+        .build()
+        .unwrap();
+    let first = cache.token().await.unwrap();
+    advance(secs(75)).await;
+    let mut attempts = Vec::new();
+    for t in 75..=100 {
+        let calls = fake.calls();
+        let result = cache.token().await;
+        settle().await;
+        if fake.calls() > calls {
+            attempts.push(t);
+        }
+        if t < 100 {
+            assert!(result.unwrap().same_token(&first), "{t} s");
+        } else {
+            assert!(result.unwrap_err().is_transient(), "expired: the error");
+        }
+        advance(secs(1)).await;
+    }
+    // Advisory point, mandatory point (90 s), last usable instant (95 s),
+    // expiry (100 s).
+    assert_eq!(attempts, [75, 90, 95, 100]);
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use okta_auth::{CachingTokenSource, Error, TokenSourceExt};
 use tokio::time::{advance, sleep};
 
-use super::{DAY, Fake, Step, cache, now_or_never, secs, settle};
+use super::{DAY, Fake, Step, cache, now_or_never, secs, settle, transient};
 
 #[tokio::test(start_paused = true)]
 async fn dropping_the_last_handle_stops_background_work() {
@@ -153,4 +153,54 @@ fn a_cache_filled_on_a_dropped_runtime_reads_the_clock_again() {
         .unwrap();
     rt.block_on(current.token()).unwrap();
     assert!(format!("{current:?}").contains("clock_free_hits: false"));
+}
+
+/// On a multi-threaded runtime the hit path trusts a flag that only a timer
+/// task clears. After a failed refresh the fresh deadline is the end of the
+/// backoff, possibly the token's expiry itself: with its only worker busy
+/// past the expiry the timer cannot run, and the hit path must still not
+/// hand out the expired token.
+#[test]
+fn hit_path_never_serves_an_expired_token_after_a_failed_refresh() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let fake = Fake::new(
+        [Step::Ok(Duration::from_millis(1200))],
+        Step::Err(transient()),
+        Duration::ZERO,
+    );
+    let cache = CachingTokenSource::builder(Arc::clone(&fake))
+        .refresh_jitter(0.0)
+        .backoff(secs(10), secs(10))
+        .build()
+        .unwrap();
+    let served = rt.block_on(async {
+        let first = cache.token().await.unwrap();
+        // Past the advisory point (~0.45 s), before the mandatory one (0.6 s):
+        // a background refresh starts and fails; the token stays in service.
+        sleep(Duration::from_millis(520)).await;
+        let again = cache.token().await.unwrap();
+        assert!(again.same_token(&first));
+        sleep(Duration::from_millis(30)).await;
+        assert_eq!(fake.calls(), 2, "the background refresh ran and failed");
+        let c = cache.clone();
+        tokio::spawn(async move {
+            // The only worker is busy past the token's expiry (a CPU-heavy
+            // request, a blocking call): the disarming timer cannot run.
+            std::thread::sleep(Duration::from_millis(900));
+            c.cached_token()
+        })
+        .await
+        .unwrap()
+    });
+    if let Some(token) = served {
+        assert!(
+            !token.is_expired(),
+            "cached_token() served a token {:?} past its expiry",
+            token.expires_in()
+        );
+    }
 }
