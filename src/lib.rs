@@ -74,9 +74,10 @@
 //!   copies made inside the rsa, p256 and p384 crates while decoding, and
 //!   the process environment (`OKTA_CLIENT_*` stay there until the process
 //!   exits).
-//! - Keys read from input are checked when parsed: an EC `x`/`y` must be a
-//!   point of its curve, an RSA `e` odd and greater than 1, a `kid` free of
-//!   control characters; a [`JwkSet`] skips keys that fail.
+//! - JWKs read from input are checked when parsed: an EC `x`/`y` must be a
+//!   point of its curve, an RSA `e` odd and greater than 1, a `kid` (of a
+//!   public or a private JWK) free of control characters; a [`JwkSet`]
+//!   skips keys that fail.
 //! - Tokens leave through [`AccessToken::authorize`] and its
 //!   `authorize_*` siblings, or [`AccessToken::secret`] for callers who must;
 //!   check the origin before you send them anywhere ([`OrgUrl::is_same_origin`];
