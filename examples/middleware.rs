@@ -2,7 +2,8 @@
 //! hand to show its parts: every request to the org gets a
 //! token (cached, refreshed ahead of expiry, DPoP proofs included), 401s are
 //! retried once with a new token, 429s wait for Okta's rate-limit reset.
-//! Requests to any other host pass untouched.
+//! Requests to any other host pass untouched. It prints the status and body
+//! of one `GET /api/v1/users?limit=1`, and exits non-zero unless it succeeded.
 //!
 //! ```sh
 //! export OKTA_CLIENT_ORGURL=https://example.okta.com
@@ -29,7 +30,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
 
     let response = client.get(users_url(&org)).send().await?;
-    println!("{} {}", response.status(), response.text().await?);
+    let status = response.status();
+    println!("{status} {}", response.text().await?);
+    if !status.is_success() {
+        return Err(format!("GET /api/v1/users failed: {status}").into());
+    }
     Ok(())
 }
 

@@ -23,8 +23,12 @@
 //! With `OKTA_CLIENT_ORGURL` and `OKTA_CLIENT_TOKEN` (an admin's API token)
 //! set, it prints what it would do to that org and does nothing; run it
 //! again with `--yes` to do it. The app's private key is then written to
-//! `okta-auth-migrate-{client id}.pem` (it is shown nowhere else), and the
-//! API token in `OKTA_CLIENT_TOKEN` no longer works afterwards.
+//! `okta-auth-migrate-{client id}.pem` as soon as the app exists (it is shown
+//! nowhere else; the rotation's new key goes to `….pem.next` first and
+//! replaces it once the rotation is done), and the API token in
+//! `OKTA_CLIENT_TOKEN` no longer works afterwards. If a step fails, it
+//! stops, prints what now exists in the org and where the keys are, and
+//! exits non-zero.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,7 +52,17 @@ const ROLE: AdminRole = AdminRole::ReadOnlyAdmin;
 const CALLS_PER_PHASE: usize = 10;
 
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
+async fn main() -> std::process::ExitCode {
+    match migrate().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("migrate: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate() -> Result<(), BoxError> {
     let org = std::env::var(ENV_ORG_URL).ok();
     let token = std::env::var(ENV_TOKEN).ok();
     let failed = match (org, token) {
@@ -64,7 +78,7 @@ async fn main() -> Result<(), BoxError> {
                 okta: Some(&okta),
                 save_key: false,
             };
-            let (failed, app_id) = run.run(&mut wire).await?;
+            let (failed, app_id) = run.run(&mut wire, &mut Vec::new()).await?;
             wire.snapshot(&okta);
             wire.print(&app_id);
             failed
@@ -77,13 +91,20 @@ async fn main() -> Result<(), BoxError> {
                 return Ok(());
             }
             let run = Migration {
-                org,
+                org: org.clone(),
                 api_token: token,
                 interval: Duration::from_millis(200),
                 okta: None,
                 save_key: true,
             };
-            run.run(&mut Wire::default()).await?.0
+            let mut done = Vec::new();
+            match run.run(&mut Wire::default(), &mut done).await {
+                Ok((failed, _)) => failed,
+                Err(e) => {
+                    print_stopped(&org, &done);
+                    return Err(e);
+                }
+            }
         }
         _ => return Err(format!("set both {ENV_ORG_URL} and {ENV_TOKEN}, or neither").into()),
     };
@@ -110,6 +131,20 @@ fn print_plan(org: &OrgUrl) {
     println!("  - revoke the API token in {ENV_TOKEN} (DELETE /api/v1/api-tokens/current).");
 }
 
+/// After a failed step against a real org: what the steps before it left.
+fn print_stopped(org: &OrgUrl, done: &[String]) {
+    eprintln!("\nStopped midway; the step below failed. What exists now in {org}:");
+    if done.is_empty() {
+        eprintln!("  nothing: no change was made.");
+    }
+    for line in done {
+        eprintln!("  - {line}");
+    }
+    if !done.iter().any(|line| line.starts_with("revoking")) {
+        eprintln!("  - the API token in {ENV_TOKEN}: not revoked by this run.");
+    }
+}
+
 struct Migration<'a> {
     org: OrgUrl,
     api_token: String,
@@ -119,8 +154,13 @@ struct Migration<'a> {
 }
 
 impl Migration<'_> {
-    /// Every step, with the loop running; the number of failed calls.
-    async fn run(&self, wire: &mut Wire) -> Result<(usize, String), BoxError> {
+    /// Every step, with the loop running; the number of failed calls. What
+    /// each step leaves in the org goes into `done` as it happens.
+    async fn run(
+        &self,
+        wire: &mut Wire,
+        done: &mut Vec<String>,
+    ) -> Result<(usize, String), BoxError> {
         let tap = |wire: &mut Wire| {
             if let Some(okta) = self.okta {
                 wire.snapshot(okta);
@@ -150,6 +190,18 @@ impl Migration<'_> {
             .roles([ROLE])
             .require_dpop(true);
         let app = admin.create_service_app(spec).await?;
+        let first_kid = app.key.kid().unwrap_or("-").to_owned();
+        done.push(format!(
+            "the service app {} ({APP_NAME:?}, key kid {first_kid})",
+            app.client_id
+        ));
+        let path = format!("okta-auth-migrate-{}.pem", app.client_id);
+        if self.save_key {
+            write_key(&path, &app.key).map_err(|e| {
+                format!("{e}; the app is of no use without it: delete it in the Admin Console")
+            })?;
+            done.push(format!("its private key (kid {first_kid}) in {path}"));
+        }
         tap(wire);
         println!(
             "2. Provisioned service app {} (kid {}): scopes {:?}, role {}, DPoP required: {}",
@@ -173,27 +225,41 @@ impl Migration<'_> {
 
         let new_key = SigningKey::generate_p256();
         let kid = new_key.thumbprint();
-        let new_key = new_key.with_kid(kid);
+        let new_key = new_key.with_kid(kid.clone());
+        // Saved before Okta knows it: whichever key the app holds if the
+        // rotation stops midway, its private half is on disk.
+        let next = format!("{path}.next");
+        if self.save_key {
+            write_key(&next, &new_key)?;
+            done.push(format!(
+                "the rotation's new key (kid {kid}) in {next}; a rotation stopped midway \
+                 is finished by running it again (rotation::KeyRotation)"
+            ));
+        }
         let before = load.calls();
         let report = KeyRotation::for_source(&source, new_key)?
             .run(&admin, &source)
             .await?;
         let during = load.calls() - before;
+        if self.save_key {
+            std::fs::rename(&next, &path).map_err(|e| format!("moving {next} to {path}: {e}"))?;
+            done.retain(|line| !line.contains(&path));
+            done.push(format!(
+                "its private key (kid {kid}; kid {first_kid} is deleted) in {path}"
+            ));
+        }
         load.wait(CALLS_PER_PHASE).await?;
         tap(wire);
         println!("4. Rotated the key under load ({during} calls during the rotation): {report}");
         if self.save_key {
-            let path = format!("okta-auth-migrate-{}.pem", app.client_id);
-            let key = source
-                .signing_key()
-                .ok_or("the source holds no private key")?;
-            write_secret(&path, key.to_pkcs8_pem()?.expose_secret())?;
             println!(
-                "   The app's private key (kid {}) is in {path}: move it to your secret manager.",
-                key.kid().unwrap_or("-")
+                "   The app's private key (kid {kid}) is in {path}: move it to your secret manager."
             );
         }
 
+        done.push(format!(
+            "revoking the API token in {ENV_TOKEN} failed: it may be revoked or not"
+        ));
         admin.revoke_current_api_token().await?;
         load.wait(CALLS_PER_PHASE).await?;
         tap(wire);
@@ -206,6 +272,12 @@ impl Migration<'_> {
         }
         Ok((failures.len(), app.client_id))
     }
+}
+
+/// Writes `key` as PKCS#8 PEM to a new file `path`.
+fn write_key(path: &str, key: &SigningKey) -> Result<(), BoxError> {
+    write_secret(path, key.to_pkcs8_pem()?.expose_secret())
+        .map_err(|e| format!("writing the private key to {path}: {e}").into())
 }
 
 /// Creates `path` (never overwriting), readable by its owner only on Unix.

@@ -12,7 +12,8 @@
 //! went over the wire.
 //!
 //! With `OKTA_CLIENT_*` set (see the README's configuration table) it runs
-//! against your org instead: one read-only call, `GET /api/v1/users?limit=1`.
+//! against your org instead: one read-only call, `GET /api/v1/users?limit=1`
+//! (it exits non-zero unless Okta answers it with a success).
 
 use std::sync::Arc;
 
@@ -118,6 +119,9 @@ async fn call_users(
         .build();
     let response = client.get(users_url(org)).send().await?;
     println!("GET /api/v1/users with {label:<4} -> {}", response.status());
+    if !response.status().is_success() {
+        return Err(format!("GET /api/v1/users failed: {}", response.status()).into());
+    }
     Ok(())
 }
 
