@@ -257,6 +257,15 @@ impl Migration<'_> {
             );
         }
 
+        // The token is the way back: keep it while any call has failed.
+        let failed_so_far = load.failed();
+        if failed_so_far > 0 {
+            return Err(format!(
+                "{failed_so_far} calls failed before the API token was to be revoked; \
+                 it is kept"
+            )
+            .into());
+        }
         done.push(format!(
             "revoking the API token in {ENV_TOKEN} failed: it may be revoked or not"
         ));
@@ -339,6 +348,14 @@ impl Load {
 
     fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    /// How many calls have failed so far.
+    fn failed(&self) -> usize {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// Waits until `more` calls have ended from now (at most a minute).
