@@ -85,47 +85,33 @@ impl UserStatus {
                 ("unlock", "lifecycle/unlock"),
                 ("deactivate", "lifecycle/deactivate"),
             ],
-            Self::Recovery => &[
-                ("reactivate", "lifecycle/reactivate"),
-                ("resetPassword", "lifecycle/reset_password"),
-                ("resetFactors", "lifecycle/reset_factors"),
-                ("expirePassword", "lifecycle/expire_password"),
-                ("forgotPassword", "credentials/forgot_password"),
-                (
-                    "changeRecoveryQuestion",
-                    "credentials/change_recovery_question",
-                ),
-                ("changePassword", "credentials/change_password"),
-                ("deactivate", "lifecycle/deactivate"),
-            ],
-            Self::Active => &[
-                ("suspend", "lifecycle/suspend"),
-                ("resetPassword", "lifecycle/reset_password"),
-                ("resetFactors", "lifecycle/reset_factors"),
-                ("expirePassword", "lifecycle/expire_password"),
-                ("forgotPassword", "credentials/forgot_password"),
-                (
-                    "changeRecoveryQuestion",
-                    "credentials/change_recovery_question",
-                ),
-                ("changePassword", "credentials/change_password"),
-                ("deactivate", "lifecycle/deactivate"),
-            ],
-            Self::PasswordExpired => &[
-                ("resetPassword", "lifecycle/reset_password"),
-                ("resetFactors", "lifecycle/reset_factors"),
-                ("expirePassword", "lifecycle/expire_password"),
-                ("forgotPassword", "credentials/forgot_password"),
-                (
-                    "changeRecoveryQuestion",
-                    "credentials/change_recovery_question",
-                ),
-                ("changePassword", "credentials/change_password"),
-                ("deactivate", "lifecycle/deactivate"),
-            ],
+            // One list, so the three differ only where Okta's do: a user
+            // in recovery is reactivated, an active one can be suspended.
+            Self::Recovery => &SIGNED_UP[..SIGNED_UP.len() - 1],
+            Self::Active => &SIGNED_UP[1..],
+            Self::PasswordExpired => &SIGNED_UP[1..SIGNED_UP.len() - 1],
         }
     }
 }
+
+/// The links of a user who has signed up (`RECOVERY`, `ACTIVE`,
+/// `PASSWORD_EXPIRED`), ordered so that each status takes a window of it:
+/// `reactivate` (recovery only), the links all three share, then `suspend`
+/// (active only).
+const SIGNED_UP: &[(&str, &str)] = &[
+    ("reactivate", "lifecycle/reactivate"),
+    ("deactivate", "lifecycle/deactivate"),
+    ("resetPassword", "lifecycle/reset_password"),
+    ("resetFactors", "lifecycle/reset_factors"),
+    ("expirePassword", "lifecycle/expire_password"),
+    ("forgotPassword", "credentials/forgot_password"),
+    (
+        "changeRecoveryQuestion",
+        "credentials/change_recovery_question",
+    ),
+    ("changePassword", "credentials/change_password"),
+    ("suspend", "lifecycle/suspend"),
+];
 
 impl fmt::Display for UserStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -330,6 +316,24 @@ mod tests {
             let offered = status.lifecycle().iter().any(|(rel, _)| *rel == "suspend");
             assert_eq!(offered, status == UserStatus::Active, "{status}");
         }
+    }
+
+    #[test]
+    fn signed_up_users_share_their_links_but_for_reactivate_and_suspend() {
+        let rels = |status: UserStatus| -> Vec<&str> {
+            status.lifecycle().iter().map(|(rel, _)| *rel).collect()
+        };
+        let shared = rels(UserStatus::PasswordExpired);
+        assert_eq!(shared.len(), 7);
+        assert!(shared.contains(&"resetPassword") && shared.contains(&"deactivate"));
+        assert_eq!(
+            rels(UserStatus::Recovery),
+            [&["reactivate"][..], &shared].concat()
+        );
+        assert_eq!(
+            rels(UserStatus::Active),
+            [&shared[..], &["suspend"]].concat()
+        );
     }
 
     #[test]
