@@ -39,6 +39,8 @@ mod service_app_mock_okta;
 mod signing_key;
 #[cfg(all(feature = "middleware", feature = "test-util"))]
 mod spans;
+#[cfg(feature = "test-util")]
+mod support;
 mod trace_capture;
 #[cfg(all(feature = "middleware", feature = "test-util"))]
 mod user_agent;

@@ -12,8 +12,7 @@ mod key_export;
 mod provision_faults;
 mod provisioning;
 
-use std::sync::LazyLock;
-
+use crate::support::http;
 use okta_auth::testing::{MockOkta, ReceivedRequest, ServiceApp};
 use okta_auth::{ApiTokenSource, OktaAdmin, ServiceAppSource, SigningKey};
 
@@ -30,21 +29,6 @@ const MANAGE_SCOPES: [&str; 4] = [
     "okta.appGrants.manage",
     "okta.roles.manage",
 ];
-
-/// One HTTP client for every test: building one costs ~100 ms (TLS
-/// roots). It keeps no idle connection (no pool timers, no connection
-/// outliving its test's runtime), sets no timeout (paused-time tests) and
-/// follows no redirect, as `OktaAdmin` wants.
-fn http() -> reqwest::Client {
-    static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
-        reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-    });
-    CLIENT.clone()
-}
 
 /// A fake org with the admin's API token.
 async fn org() -> MockOkta {

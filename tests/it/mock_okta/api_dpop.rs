@@ -11,9 +11,7 @@ use okta_auth::testing::MockOkta;
 use okta_auth::url::Url;
 use serde_json::json;
 
-use super::{
-    APP, Answer, EC256, READ, Signer, answer, bearer_token, get, grant, org, raw_jwt, rsa_proof,
-};
+use super::{APP, Answer, EC256, READ, Signer, bearer_token, get, grant, org, raw_jwt, rsa_proof};
 
 async fn dpop_token(okta: &MockOkta, key: &DpopKey) -> String {
     let endpoint = okta.token_endpoint();
@@ -102,7 +100,7 @@ async fn two_authorization_headers_on_an_api_request_are_refused() {
         (bearer.as_str(), "SSWS 00api-token"),
         (bearer.as_str(), "SSWS 00wrong"),
     ] {
-        let r = answer(
+        let r = Answer::read(
             reqwest::Client::new()
                 .get(me.clone())
                 .header("Authorization", first)
@@ -222,7 +220,7 @@ async fn an_authorize_header_from_access_token_passes() {
     let token = okta_auth::AccessToken::dpop(secret, key).unwrap();
     let users = okta.org_url().endpoint("api/v1/users");
     let headers = token.authorize(&Method::GET, &users).unwrap();
-    let r = answer(
+    let r = Answer::read(
         reqwest::Client::new()
             .get(users)
             .headers(headers)

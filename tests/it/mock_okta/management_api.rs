@@ -8,7 +8,7 @@ use jsonwebtoken::get_current_timestamp;
 use okta_auth::testing::{MockOkta, ServiceApp};
 use serde_json::json;
 
-use super::{APP, READ, Signer, answer, bearer_token, get, grant, org};
+use super::{APP, Answer, READ, Signer, bearer_token, get, grant, org};
 
 #[tokio::test]
 async fn the_management_api_refuses_custom_server_tokens() {
@@ -21,7 +21,7 @@ async fn the_management_api_refuses_custom_server_tokens() {
         ("grant_type", "client_credentials"),
         ("scope", "orders.read"),
     ];
-    let secret_client = answer(
+    let secret_client = Answer::read(
         reqwest::Client::new()
             .post(custom.clone())
             .basic_auth("0oa-secret", Some("s3cr3t-value"))
@@ -90,7 +90,7 @@ async fn ssws_tokens_are_checked_and_revocable() {
 
     assert!(okta.revoke("00api-token"));
     assert_eq!(get(&me, "SSWS 00api-token", None).await.status, 401);
-    let missing = answer(reqwest::get(me.clone()).await.unwrap()).await;
+    let missing = Answer::read(reqwest::get(me.clone()).await.unwrap()).await;
     assert_eq!(missing.status, 401);
     let unknown = okta.org_url().endpoint("api/v1/zones");
     okta.register_api_token("00other");
@@ -99,7 +99,7 @@ async fn ssws_tokens_are_checked_and_revocable() {
         "E0000007"
     );
     assert_eq!(okta.api_requests(), 5);
-    let elsewhere = answer(
+    let elsewhere = Answer::read(
         reqwest::get(okta.org_url().endpoint("oauth2/v1/keys"))
             .await
             .unwrap(),

@@ -12,11 +12,11 @@ mod management_api;
 mod token_dpop;
 mod token_request;
 
+use crate::support::Answer;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, get_current_timestamp};
-use okta_auth::http::HeaderMap;
 use okta_auth::testing::{MockOkta, ServiceApp};
 use okta_auth::url::Url;
 use serde_json::{Value, json};
@@ -125,12 +125,6 @@ fn rsa_proof(
     raw_jwt(&header, &claims, &key, alg)
 }
 
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-}
-
 impl Answer {
     fn error(&self) -> (&str, &str) {
         (
@@ -138,26 +132,8 @@ impl Answer {
             self.body["error_description"].as_str().unwrap_or_default(),
         )
     }
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or_default()
-    }
     fn token(&self) -> &str {
         self.body["access_token"].as_str().unwrap()
-    }
-}
-
-async fn answer(response: reqwest::Response) -> Answer {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        body,
     }
 }
 
@@ -166,7 +142,7 @@ async fn post_form(url: &Url, form: &[(&str, &str)], dpop: Option<&str>) -> Answ
     if let Some(proof) = dpop {
         request = request.header("DPoP", proof);
     }
-    answer(request.send().await.unwrap()).await
+    Answer::read(request.send().await.unwrap()).await
 }
 
 async fn grant(url: &Url, assertion: &str, scope: &str, dpop: Option<&str>) -> Answer {
@@ -186,7 +162,7 @@ async fn get(url: &Url, authorization: &str, dpop: Option<&str>) -> Answer {
     if let Some(proof) = dpop {
         request = request.header("DPoP", proof);
     }
-    answer(request.send().await.unwrap()).await
+    Answer::read(request.send().await.unwrap()).await
 }
 
 const APP: &str = "0oa-service";

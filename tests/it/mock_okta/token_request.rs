@@ -7,7 +7,7 @@ use jsonwebtoken::Algorithm;
 use okta_auth::testing::{MockOkta, ServiceApp};
 use serde_json::{Value, json};
 
-use super::{APP, JWT_BEARER, READ, Signer, answer, get, grant, org, post_form};
+use super::{APP, Answer, JWT_BEARER, READ, Signer, get, grant, org, post_form};
 
 #[tokio::test]
 async fn only_a_form_body_is_accepted() {
@@ -23,14 +23,14 @@ async fn only_a_form_body_is_accepted() {
     let client = reqwest::Client::new();
     let mut with_query = endpoint.clone();
     with_query.query_pairs_mut().extend_pairs(params);
-    let query = answer(client.post(with_query).send().await.unwrap()).await;
+    let query = Answer::read(client.post(with_query).send().await.unwrap()).await;
     assert_eq!(query.status, 400);
     assert_eq!(query.error().0, "invalid_request");
     let as_json: serde_json::Map<String, Value> = params
         .iter()
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
-    let j = answer(
+    let j = Answer::read(
         client
             .post(endpoint.clone())
             .json(&as_json)
@@ -46,7 +46,7 @@ async fn only_a_form_body_is_accepted() {
             "The request body must be application/x-www-form-urlencoded."
         )
     );
-    let g = answer(client.get(endpoint.clone()).send().await.unwrap()).await;
+    let g = Answer::read(client.get(endpoint.clone()).send().await.unwrap()).await;
     assert_eq!(g.status, 405);
     let mut twice = params.to_vec();
     twice.push(("scope", READ));
@@ -150,7 +150,7 @@ async fn client_secrets_work_only_on_custom_servers() {
         ("grant_type", "client_credentials"),
         ("scope", "orders.read"),
     ];
-    let ok = answer(
+    let ok = Answer::read(
         client
             .post(custom.clone())
             .basic_auth("0oa-secret", Some("s3cr3t-value"))
@@ -164,7 +164,7 @@ async fn client_secrets_work_only_on_custom_servers() {
     assert_eq!(ok.body["token_type"], "Bearer");
     assert_eq!(okta.token_requests("0oa-secret"), 1);
 
-    let bad = answer(
+    let bad = Answer::read(
         client
             .post(custom.clone())
             .basic_auth("0oa-secret", Some("wrong"))
@@ -177,7 +177,7 @@ async fn client_secrets_work_only_on_custom_servers() {
     assert_eq!(bad.status, 401);
     assert_eq!(bad.error().0, "invalid_client");
 
-    let org_as = answer(
+    let org_as = Answer::read(
         client
             .post(okta.token_endpoint())
             .basic_auth("0oa-secret", Some("s3cr3t-value"))
@@ -249,7 +249,7 @@ async fn two_authorization_headers_at_the_token_endpoint_are_invalid_request() {
         basic("0oa-secret", "s3cr3t-value"),
         basic("0oa-other", "other-value"),
     ] {
-        let a = answer(
+        let a = Answer::read(
             reqwest::Client::new()
                 .post(custom.clone())
                 .header("Authorization", basic("0oa-secret", "s3cr3t-value"))

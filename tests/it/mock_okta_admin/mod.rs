@@ -14,8 +14,7 @@ mod keys;
 mod registration;
 mod tokens;
 
-use std::sync::LazyLock;
-
+use crate::support::{Answer, http};
 use okta_auth::http::{HeaderMap, Method};
 use okta_auth::testing::{MockOkta, ServiceApp};
 use okta_auth::{AccessToken, DpopMode, Error, ServiceAppSource, SigningKey, TokenSource};
@@ -36,20 +35,6 @@ const MANAGE_SCOPES: [&str; 5] = [
     "okta.apiTokens.manage",
 ];
 
-/// One HTTP client for every test: building one costs ~100 ms (TLS
-/// roots). It keeps no idle connection, so no test's runtime outlives its
-/// connections; it follows no redirect, as a token source's client must.
-fn http() -> reqwest::Client {
-    static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
-        reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-    });
-    CLIENT.clone()
-}
-
 fn ssws() -> String {
     format!("SSWS {ADMIN_TOKEN}")
 }
@@ -61,22 +46,9 @@ async fn org() -> MockOkta {
     okta
 }
 
-/// What the fake org answered.
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-}
-
 impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or_default()
-    }
     /// An OAuth error document's `error`.
-    fn error(&self) -> &str {
+    fn oauth_error(&self) -> &str {
         self.body["error"].as_str().unwrap_or_default()
     }
     /// An Okta error document's `errorCode` and first cause.
@@ -124,15 +96,7 @@ async fn send(
     if let Some(body) = body {
         request = request.json(body);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap();
-    Answer {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    Answer::read(request.send().await.unwrap()).await
 }
 
 /// `method path` with the admin's API token.

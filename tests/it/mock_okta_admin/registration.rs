@@ -142,7 +142,7 @@ async fn bad_registrations_get_invalid_client_metadata_and_create_nothing() {
     for (expected, body) in cases {
         let a = admin(&okta, Method::POST, "oauth2/v1/clients", Some(&body)).await;
         assert_eq!(a.status, 400, "{expected}: {}", a.body);
-        assert_eq!(a.error(), "invalid_client_metadata", "{expected}");
+        assert_eq!(a.oauth_error(), "invalid_client_metadata", "{expected}");
         let description = a.body["error_description"].as_str().unwrap();
         assert!(description.contains(expected), "{expected}: {description}");
         assert!(!description.contains("c2VjcmV0"), "{description}");

@@ -10,9 +10,8 @@ mod pagination;
 mod scopes;
 mod users;
 
-use std::sync::LazyLock;
-
-use okta_auth::http::{HeaderMap, Method};
+use crate::support::{Answer, http};
+use okta_auth::http::Method;
 use okta_auth::testing::{MockOkta, ServiceApp};
 use okta_auth::{AccessToken, ApiTokenSource, DpopMode, ServiceAppSource, SigningKey, TokenSource};
 use serde::Deserialize;
@@ -21,18 +20,6 @@ use serde_json::Value;
 /// The fake org's API token.
 const API_TOKEN: &str = "00directory-api-token";
 
-/// One HTTP client for every test (building one costs ~100 ms), keeping no
-/// idle connection so that no test's runtime outlives its connections.
-fn http() -> reqwest::Client {
-    static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
-        reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .build()
-            .unwrap()
-    });
-    CLIENT.clone()
-}
-
 /// A fake org with [`API_TOKEN`] registered.
 async fn org() -> MockOkta {
     let okta = MockOkta::start().await;
@@ -40,20 +27,7 @@ async fn org() -> MockOkta {
     okta
 }
 
-/// What the fake org answered.
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-}
-
 impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or_default()
-    }
     /// Every `Link` header line.
     fn links(&self) -> Vec<&str> {
         self.headers
@@ -78,15 +52,7 @@ impl Answer {
 async fn get_with(url: &str, token: &AccessToken) -> Answer {
     let url = okta_auth::url::Url::parse(url).unwrap();
     let headers = token.authorize(&Method::GET, &url).unwrap();
-    let response = http().get(url).headers(headers).send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap();
-    Answer {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    Answer::read(http().get(url).headers(headers).send().await.unwrap()).await
 }
 
 /// `GET {org}/{path}` with the API token.
